@@ -1,0 +1,43 @@
+// The one error model of wirekit (docs/errors.md).
+//
+// Every failing operation throws wirekit::Error, a std::system_error whose what() is one line
+// naming the operation and the cause ("connect to 127.0.0.1:9: Connection refused"). The code is
+// either an OS errno (std::system_category) or a wirekit::errc (wirekit::category()), so callers
+// branch on causes with `e.code() == wirekit::errc::timed_out` or `== std::errc::connection_refused`.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace wirekit {
+
+// Causes that are not OS errors.
+enum class errc {
+  cancelled = 1,     // the task's stop_token was triggered while the operation was pending
+  timed_out,         // a deadline passed (with_timeout, connect/read timeouts)
+  invalid_argument,  // input the caller gave is malformed (address, port, duration, option)
+  resolve_failed,    // DNS gave no address for a name
+  protocol_error,    // the peer sent bytes that break the protocol
+  limit_exceeded,    // a configured size or count limit was reached
+  closed,            // the object was closed before or during the operation
+  unexpected_eof,    // the peer closed while more bytes were required
+};
+
+const std::error_category& category() noexcept;
+std::error_code make_error_code(errc e) noexcept;
+
+class Error : public std::system_error {
+ public:
+  Error(std::error_code code, const std::string& context) : std::system_error(code, context) {}
+  Error(errc e, const std::string& context) : std::system_error(make_error_code(e), context) {}
+};
+
+// Throws Error with an errno value (errno itself when `err` is omitted).
+[[noreturn]] void throw_errno(std::string_view context, int err);
+[[noreturn]] void throw_errno(std::string_view context);
+
+}  // namespace wirekit
+
+template <>
+struct std::is_error_code_enum<wirekit::errc> : std::true_type {};

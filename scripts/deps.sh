@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages wirekit needs. Idempotent: quiet and quick when all are present.
+#   scripts/deps.sh          build + test dependencies (what `make run` and `make test` need)
+#   scripts/deps.sh bench    also the benchmark peers (bench/run.sh)
+set -euo pipefail
+
+build_pkgs=(
+  cmake ninja-build ccache g++ pkg-config make
+  libc-ares-dev libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+)
+test_pkgs=(
+  libgtest-dev libgmock-dev libbenchmark-dev python3-pytest
+  clang libclang-rt-14-dev   # libFuzzer targets and their corpus replay
+  python3-twisted            # the tutorial's §8.1 Twisted echo, run against wirekit in interop tests
+  iproute2 procps
+)
+bench_pkgs=(wrk socat time bc gcc nginx python3-aiohttp)
+
+wanted=("${build_pkgs[@]}" "${test_pkgs[@]}")
+[[ "${1:-}" == bench ]] && wanted+=("${bench_pkgs[@]}")
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "deps.sh: missing packages: ${missing[*]}; run as root (or: sudo $0 $*)" >&2
+  exit 1
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

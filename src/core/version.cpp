@@ -1,0 +1,7 @@
+#include <wirekit/core.hpp>
+
+namespace wirekit {
+
+const char* version() noexcept { return WIREKIT_VERSION; }
+
+}  // namespace wirekit

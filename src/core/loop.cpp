@@ -36,22 +36,26 @@ TimerEntry::~TimerEntry() {
 
 IoSource::~IoSource() { detach(); }
 
-void IoSource::attach(int fd) {
+void IoSource::ensure_attached() {
+  if (registered_) {
+    if (loop_ != EventLoop::running()) {
+      throw Error(errc::invalid_argument, "socket used from an event loop other than its own");
+    }
+    return;
+  }
+  if (fd_ < 0) return;
   EventLoop& loop = EventLoop::current();
-  loop.watch(fd, *this, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+  loop.watch(fd_, *this, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
   loop_ = &loop;
-  fd_ = fd;
-  // From now on epoll reports edges; assume nothing until it does.
-  readable_ = false;
+  registered_ = true;
 }
 
 void IoSource::detach() noexcept {
   if (loop_ == nullptr) return;
-  if (fd_ >= 0) loop_->unwatch(fd_);
-  // Waiters retry their operation and find the stream closed.
-  signal(true, true, *loop_);
+  if (registered_) loop_->unwatch(fd_);
+  registered_ = false;
+  signal(true, true, *loop_);  // waiters retry and find the stream closed
   loop_ = nullptr;
-  fd_ = -1;
 }
 
 void IoSource::wait(Interest i, detail::Waiter& w) noexcept {
@@ -76,6 +80,7 @@ void IoSource::signal(bool readable, bool writable, EventLoop& loop) noexcept {
 
 void IoSource::on_events(std::uint32_t events, EventLoop& loop) noexcept {
   const bool failed = (events & (EPOLLERR | EPOLLHUP)) != 0;
+  if (failed || (events & EPOLLRDHUP) != 0) hung_up_ = true;
   signal(failed || (events & (EPOLLIN | EPOLLRDHUP)) != 0, failed || (events & EPOLLOUT) != 0,
          loop);
 }
@@ -120,6 +125,7 @@ EventLoop::EventLoop()
 EventLoop::~EventLoop() {
   EventLoop* previous = std::exchange(running_loop, this);
   detached_.reset();
+  services_.clear();
   running_loop = previous;
   while (ready_head_ != nullptr) unschedule(*ready_head_);
   while (!timers_.empty()) disarm(*timers_.front());

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace wirekit {
@@ -80,30 +81,51 @@ class EpollEntry {
   virtual ~EpollEntry() = default;
 };
 
+template <class S>
+inline constexpr char service_key = 0;
+
 }  // namespace detail
+
+// A per-loop singleton (a DNS channel, a buffer pool...), destroyed with its loop.
+class LoopService {
+ public:
+  virtual ~LoopService() = default;
+};
 
 enum class Interest : std::uint8_t { read, write };
 
 // Readiness of one descriptor (or of an in-memory stream end), with at most one waiter per
 // direction. Edge-triggered: a direction is "ready" from an epoll edge until an attempt reports
-// EAGAIN (or a short read, which on a stream socket means the buffer was drained; if more bytes
-// arrive later, epoll reports a new edge).
+// EAGAIN, or a short read (on a stream socket that means the buffer was drained; bytes arriving
+// later raise a new edge). Once the peer has hung up, reads stay ready: the next one returns
+// the end of the stream or the error.
 class IoSource final : public detail::EpollEntry {
  public:
   IoSource() = default;
   IoSource(const IoSource&) = delete;
   IoSource& operator=(const IoSource&) = delete;
-  ~IoSource();
+  ~IoSource() override;
 
   bool ready(Interest i) const noexcept { return i == Interest::read ? readable_ : writable_; }
-  void clear(Interest i) noexcept { (i == Interest::read ? readable_ : writable_) = false; }
+  void clear(Interest i) noexcept {
+    if (i == Interest::write) {
+      writable_ = false;
+    } else if (!hung_up_) {
+      readable_ = false;
+    }
+  }
 
-  // Registers `fd` with the current loop on first use (edge-triggered, both directions).
-  void attach(int fd);
-  // Removes the descriptor from its loop; call before closing it.
+  // The descriptor this source reports on; registered with a loop on the first wait.
+  void set_fd(int fd) noexcept { fd_ = fd; }
+  int fd() const noexcept { return fd_; }
+  // Registers the descriptor with the current loop (edge-triggered, both directions) unless it
+  // is already; throws if it belongs to another loop.
+  void ensure_attached();
+  // Unregisters the descriptor and wakes the waiters (they find it closed); call before close.
   void detach() noexcept;
-  bool attached() const noexcept { return loop_ != nullptr; }
   EventLoop* loop() const noexcept { return loop_; }
+  // For sources without a descriptor (in-memory streams).
+  void bind_loop(EventLoop& loop) noexcept { loop_ = &loop; }
 
   // Parks `w` until direction `i` becomes ready; one waiter per direction.
   void wait(Interest i, detail::Waiter& w) noexcept;
@@ -113,16 +135,15 @@ class IoSource final : public detail::EpollEntry {
   void signal(bool readable, bool writable, EventLoop& loop) noexcept;
   void on_events(std::uint32_t events, EventLoop& loop) noexcept override;
 
-  // For sources with no descriptor (in-memory streams): bind to a loop without epoll.
-  void bind_loop(EventLoop& loop) noexcept { loop_ = &loop; }
-
  private:
   detail::Waiter* reader_ = nullptr;
   detail::Waiter* writer_ = nullptr;
   EventLoop* loop_ = nullptr;
   int fd_ = -1;
+  bool registered_ = false;
   bool readable_ = true;  // unknown until registered: try the syscall first
   bool writable_ = true;
+  bool hung_up_ = false;
 };
 
 class EventLoop {
@@ -160,6 +181,17 @@ class EventLoop {
   void modify(int fd, detail::EpollEntry& entry, std::uint32_t events);
   void unwatch(int fd) noexcept;
 
+  // The loop's instance of S, made as S(loop) on first use. Loop thread only.
+  template <class S>
+  S& service() {
+    const void* key = &detail::service_key<S>;
+    for (auto& [k, s] : services_) {
+      if (k == key) return static_cast<S&>(*s);
+    }
+    services_.emplace_back(key, std::make_unique<S>(*this));
+    return static_cast<S&>(*services_.back().second);
+  }
+
   // Tasks started with wirekit::spawn live here; they are destroyed (cancelling their I/O) when
   // the loop is.
   TaskGroup& detached() noexcept { return *detached_; }
@@ -188,6 +220,7 @@ class EventLoop {
   std::vector<std::function<void()>> posted_running_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<std::thread::id> thread_id_{};
+  std::vector<std::pair<const void*, std::unique_ptr<LoopService>>> services_;
   std::unique_ptr<TaskGroup> detached_;  // last: destroyed first, while the queues still exist
 };
 

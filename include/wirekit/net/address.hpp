@@ -1,0 +1,105 @@
+// Addresses: IP addresses, socket addresses (IP + port, or a Unix path), CIDR networks, and
+// the "host:port" text users type.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace wirekit::net {
+
+// An IPv4 or IPv6 address, without a port.
+class IpAddress {
+ public:
+  IpAddress() = default;  // 0.0.0.0
+  static IpAddress v4(std::uint32_t host_order) noexcept;
+  static IpAddress v6(const std::array<std::uint8_t, 16>& bytes) noexcept;
+  // Numeric text only ("10.0.0.1", "::1", "fe80::1%eth0" is refused: no zones here).
+  static std::optional<IpAddress> parse(std::string_view text) noexcept;
+
+  bool is_v4() const noexcept { return v4_; }
+  bool is_v6() const noexcept { return !v4_; }
+  bool is_loopback() const noexcept;
+  // ::ffff:a.b.c.d as a.b.c.d (what a dual-stack listener reports for IPv4 peers).
+  IpAddress unmapped() const noexcept;
+  // The first `prefix_bits` bits, the rest zeroed.
+  IpAddress masked(unsigned prefix_bits) const noexcept;
+  unsigned max_prefix() const noexcept { return v4_ ? 32 : 128; }
+  // Network-order bytes: 4 used for IPv4, 16 for IPv6.
+  const std::array<std::uint8_t, 16>& bytes() const noexcept { return bytes_; }
+  std::string to_string() const;
+
+  friend bool operator==(const IpAddress&, const IpAddress&) = default;
+
+ private:
+  std::array<std::uint8_t, 16> bytes_{};
+  bool v4_ = true;
+};
+
+// A socket address: IPv4/IPv6 with port, or a Unix socket path.
+class SocketAddress {
+ public:
+  SocketAddress() = default;
+  SocketAddress(const IpAddress& ip, std::uint16_t port) noexcept;
+  static SocketAddress from_native(const sockaddr* addr, socklen_t size) noexcept;
+  static SocketAddress unix_path(std::string_view path);
+  // Numeric "1.2.3.4:80" / "[::1]:80" only; names need resolve().
+  static std::optional<SocketAddress> parse(std::string_view text) noexcept;
+
+  int family() const noexcept { return storage_.ss_family; }
+  bool is_ip() const noexcept { return family() == AF_INET || family() == AF_INET6; }
+  bool is_unix() const noexcept { return family() == AF_UNIX; }
+  IpAddress ip() const noexcept;
+  std::uint16_t port() const noexcept;
+  void set_port(std::uint16_t port) noexcept;
+  std::string path() const;  // Unix sockets
+
+  // "127.0.0.1:8080", "[::1]:8080", "unix:/run/x.sock"
+  std::string to_string() const;
+  // How Python's socket module prints it: ('127.0.0.1', 54321) or ('::1', 54321, 0, 0).
+  std::string python_repr() const;
+
+  const sockaddr* native() const noexcept { return reinterpret_cast<const sockaddr*>(&storage_); }
+  sockaddr* native() noexcept { return reinterpret_cast<sockaddr*>(&storage_); }
+  socklen_t native_size() const noexcept { return size_; }
+  // For APIs that fill the address in (accept, recvfrom, getsockname).
+  void set_native_size(socklen_t size) noexcept { size_ = size; }
+  static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_storage); }
+
+  friend bool operator==(const SocketAddress& a, const SocketAddress& b) noexcept;
+
+ private:
+  sockaddr_storage storage_{};
+  socklen_t size_ = 0;
+};
+
+// An IP network in CIDR notation: "10.0.0.0/8", "2001:db8::/32", or a single address.
+class IpNetwork {
+ public:
+  IpNetwork(const IpAddress& base, unsigned prefix_bits) noexcept;
+  // Throws Error(errc::invalid_argument) naming the text when it is not a network.
+  static IpNetwork parse(std::string_view text);
+  bool contains(const IpAddress& ip) const noexcept;
+  std::string to_string() const;
+
+ private:
+  IpAddress base_;
+  unsigned prefix_;
+};
+
+struct HostPort {
+  std::string host;  // a name, an IPv4 literal or an IPv6 literal (without brackets)
+  std::uint16_t port = 0;
+};
+
+// Parses a port number 0..65535; throws Error(errc::invalid_argument) otherwise.
+std::uint16_t parse_port(std::string_view text);
+// Parses "host:port", "[v6]:port", or "host" alone when a default port is given.
+// Throws Error(errc::invalid_argument) with the reason: "invalid address 'x:99999': bad port".
+HostPort parse_host_port(std::string_view text, std::optional<std::uint16_t> default_port = {});
+
+}  // namespace wirekit::net

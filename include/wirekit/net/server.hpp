@@ -1,0 +1,48 @@
+// TcpServer: listeners, one accept loop per event loop (SO_REUSEPORT), a cap on connections,
+// and graceful shutdown. Every wirekit server (echo, HTTP, WebSocket...) stands on it.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include <wirekit/core.hpp>
+#include <wirekit/net/tcp.hpp>
+
+namespace wirekit::net {
+
+struct ServeOptions {
+  std::size_t max_connections = 10'000;  // beyond this, accepting pauses until one closes
+  Duration shutdown_grace = std::chrono::seconds(10);  // open connections' time to finish
+  ListenOptions listen;
+};
+
+using ConnectionHandler = std::function<Task<void>(TcpStream)>;
+
+class TcpServer {
+ public:
+  // Binds every address now, so that "Address already in use" surfaces before serving; with
+  // `loops` > 1, one SO_REUSEPORT listener per address per loop. Port 0 picks one free port,
+  // shared by all of an address's listeners.
+  TcpServer(const std::vector<SocketAddress>& addresses, ServeOptions options = {},
+            std::size_t loops = 1);
+
+  // The bound addresses (ports filled in).
+  std::vector<SocketAddress> local_addresses() const;
+
+  // Serves on the current loop until the awaiting task is cancelled, then shuts down
+  // gracefully: stop accepting, give open connections `shutdown_grace`, cancel the rest.
+  Task<void> serve(ConnectionHandler handler);
+  // The same on every loop of `runtime` (which must have the `loops` given above).
+  Task<void> serve(Runtime& runtime, ConnectionHandler handler);
+
+  std::size_t loops() const noexcept { return listeners_.size(); }
+
+ private:
+  Task<void> serve_loop(std::size_t loop, const ConnectionHandler& handler);
+
+  ServeOptions options_;
+  std::vector<std::vector<TcpListener>> listeners_;  // [loop][address]
+};
+
+}  // namespace wirekit::net

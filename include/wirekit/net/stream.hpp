@@ -1,0 +1,229 @@
+// Stream: the one byte-stream interface of wirekit. TCP, Unix sockets, TLS (tls layer) and
+// in-memory test pipes implement it; HTTP, WebSocket, SMTP and Redis are written against it.
+//
+// A stream implements a few non-blocking primitives (try_read, try_write, ...) and names the
+// IoSource whose readiness to wait on. Stream turns them into awaitable operations that never
+// allocate: `co_await s.read_some(buf)`, `co_await s.write(bytes)`. Every operation accepts a
+// deadline, `co_await s.read_some(buf).timeout(5s)`, and is cancelled by the task's stop token.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include <wirekit/core.hpp>
+
+namespace wirekit::net {
+
+// The outcome of one non-blocking attempt.
+struct Attempt {
+  std::size_t bytes = 0;
+  std::error_code error;               // the attempt failed
+  bool would_block = false;            // nothing done; wait for `wait_for` and try again
+  Interest wait_for = Interest::read;  // (TLS may need to read in order to write)
+
+  static Attempt done(std::size_t n) noexcept { return {n, {}, false, Interest::read}; }
+  static Attempt blocked(Interest i) noexcept { return {0, {}, true, i}; }
+  static Attempt failed(std::error_code e) noexcept { return {0, e, false, Interest::read}; }
+  static Attempt failed_errno(int err) noexcept {
+    return failed(std::error_code(err, std::system_category()));
+  }
+};
+
+namespace detail {
+
+// The awaiter behind every socket operation. It attempts at once; while the attempt would
+// block it waits for readiness (and its deadline, if any) and tries again without resuming
+// the task; it resumes the task only with a result, an error, a timeout or a cancellation.
+class IoOperation : public wirekit::detail::Waiter, protected wirekit::detail::Suspension {
+ public:
+  bool await_ready() noexcept {
+    finished_ = step();
+    return finished_;
+  }
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    if (!enter(h, *this)) {
+      status_ = Status::cancelled;
+      return false;
+    }
+    start_waiting();
+    return true;
+  }
+  void run() noexcept override;
+  void cancel() noexcept override;
+
+ protected:
+  IoOperation(IoSource& source, Duration timeout) noexcept : source_(source), timeout_(timeout) {
+    deadline_.operation = this;
+  }
+  ~IoOperation() override;
+
+  // Makes progress without blocking. Returns true when the operation is over (its result or
+  // `error_` recorded), false when it would block (with `wait_for_` set).
+  virtual bool step() noexcept = 0;
+  // What the operation is, for error messages: "read from 127.0.0.1:80".
+  virtual std::string describe() const = 0;
+  // Throws the failure, if any, as an Error naming the operation.
+  void rethrow_failure() const;
+
+  bool record(const Attempt& a) noexcept {
+    if (a.would_block) {
+      wait_for_ = a.wait_for;
+      return false;
+    }
+    error_ = a.error;
+    return true;
+  }
+
+  IoSource& source_;
+  Duration timeout_;
+  std::error_code error_;
+  Interest wait_for_ = Interest::read;
+
+ private:
+  enum class Status : unsigned char { pending, cancelled, timed_out };
+  struct Deadline final : wirekit::detail::TimerEntry {
+    IoOperation* operation = nullptr;
+    void run() noexcept override { operation->expire(); }
+  };
+  void start_waiting();
+  void expire() noexcept;
+
+  Deadline deadline_;
+  Status status_ = Status::pending;
+  bool finished_ = false;
+};
+
+// CRTP helper: `.timeout(d)` on a temporary operation keeps its type.
+template <class Derived>
+class TimedOperation : public IoOperation {
+ public:
+  Derived&& timeout(Duration d) && noexcept {
+    timeout_ = d;
+    return static_cast<Derived&&>(*this);
+  }
+
+ protected:
+  using IoOperation::IoOperation;
+};
+
+}  // namespace detail
+
+class Stream;
+
+// co_await → bytes read; 0 means the peer closed its side.
+class ReadSome final : public detail::TimedOperation<ReadSome> {
+ public:
+  ReadSome(Stream& stream, std::span<std::byte> buffer) noexcept;
+  std::size_t await_resume() const {
+    rethrow_failure();
+    return bytes_;
+  }
+
+ private:
+  bool step() noexcept override;
+  std::string describe() const override;
+  Stream& stream_;
+  std::span<std::byte> buffer_;
+  std::size_t bytes_ = 0;
+};
+
+// co_await → every byte written, or throws.
+class WriteAll final : public detail::TimedOperation<WriteAll> {
+ public:
+  WriteAll(Stream& stream, std::span<const std::byte> data) noexcept;
+  void await_resume() const { rethrow_failure(); }
+
+ private:
+  bool step() noexcept override;
+  std::string describe() const override;
+  Stream& stream_;
+  std::span<const std::byte> rest_;
+};
+
+// co_await → every chunk written (gathered into as few syscalls as possible), or throws.
+// The iovec array is advanced in place as bytes go out.
+class WritevAll final : public detail::TimedOperation<WritevAll> {
+ public:
+  WritevAll(Stream& stream, std::span<iovec> chunks) noexcept;
+  void await_resume() const { rethrow_failure(); }
+
+ private:
+  bool step() noexcept override;
+  std::string describe() const override;
+  Stream& stream_;
+  std::span<iovec> rest_;
+};
+
+// co_await → the write side is shut down (the peer reads end of stream).
+class ShutdownWrite final : public detail::TimedOperation<ShutdownWrite> {
+ public:
+  explicit ShutdownWrite(Stream& stream) noexcept;
+  void await_resume() const { rethrow_failure(); }
+
+ private:
+  bool step() noexcept override;
+  std::string describe() const override;
+  Stream& stream_;
+};
+
+class Stream {
+ public:
+  Stream() = default;
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  virtual ~Stream() = default;
+
+  [[nodiscard]] ReadSome read_some(std::span<std::byte> buffer) noexcept {
+    return ReadSome(*this, buffer);
+  }
+  [[nodiscard]] WriteAll write(std::span<const std::byte> data) noexcept {
+    return WriteAll(*this, data);
+  }
+  [[nodiscard]] WriteAll write(std::string_view text) noexcept {
+    return WriteAll(*this, std::as_bytes(std::span(text.data(), text.size())));
+  }
+  [[nodiscard]] WritevAll writev(std::span<iovec> chunks) noexcept {
+    return WritevAll(*this, chunks);
+  }
+  [[nodiscard]] ShutdownWrite shutdown_write() noexcept { return ShutdownWrite(*this); }
+  // Fills `buffer` completely; throws Error(errc::unexpected_eof) if the peer closes first.
+  Task<void> read_exact(std::span<std::byte> buffer);
+  // Reads until the peer closes, at most `limit` bytes (Error(errc::limit_exceeded) beyond).
+  Task<std::string> read_to_end(std::size_t limit);
+
+  // Deadlines applied to every read / write that does not set its own (zero: none).
+  void set_read_timeout(Duration d) noexcept { read_timeout_ = d; }
+  void set_write_timeout(Duration d) noexcept { write_timeout_ = d; }
+  Duration read_timeout() const noexcept { return read_timeout_; }
+  Duration write_timeout() const noexcept { return write_timeout_; }
+
+  // Closes at once; pending operations fail with errc::closed.
+  virtual void close() noexcept = 0;
+  virtual bool is_open() const noexcept = 0;
+  // The peer, for messages: "127.0.0.1:5555".
+  virtual std::string describe() const = 0;
+
+  // ---- what an implementation provides: non-blocking attempts ----
+  virtual Attempt try_read(std::span<std::byte> buffer) noexcept = 0;
+  virtual Attempt try_write(std::span<const std::byte> data) noexcept = 0;
+  // Default: writes the first non-empty chunk with try_write.
+  virtual Attempt try_writev(std::span<const iovec> chunks) noexcept;
+  virtual Attempt try_shutdown_write() noexcept = 0;
+  virtual IoSource& io_source() noexcept = 0;
+
+ protected:
+  Stream(Stream&&) noexcept = default;
+  Stream& operator=(Stream&&) noexcept = default;
+
+ private:
+  Duration read_timeout_{};
+  Duration write_timeout_{};
+};
+
+}  // namespace wirekit::net

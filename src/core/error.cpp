@@ -11,24 +11,36 @@ class Category final : public std::error_category {
   const char* name() const noexcept override { return "wirekit"; }
   std::string message(int value) const override {
     switch (static_cast<errc>(value)) {
-      case errc::cancelled: return "cancelled";
-      case errc::timed_out: return "timed out";
-      case errc::invalid_argument: return "invalid argument";
-      case errc::resolve_failed: return "name not resolved";
-      case errc::protocol_error: return "protocol error";
-      case errc::limit_exceeded: return "limit exceeded";
-      case errc::closed: return "closed";
-      case errc::unexpected_eof: return "connection closed early";
+      case errc::cancelled:
+        return "cancelled";
+      case errc::timed_out:
+        return "timed out";
+      case errc::invalid_argument:
+        return "invalid argument";
+      case errc::resolve_failed:
+        return "name not resolved";
+      case errc::protocol_error:
+        return "protocol error";
+      case errc::limit_exceeded:
+        return "limit exceeded";
+      case errc::closed:
+        return "closed";
+      case errc::unexpected_eof:
+        return "connection closed early";
     }
     return "unknown error";
   }
   // Lets callers compare with the portable conditions: `code == std::errc::timed_out`.
   std::error_condition default_error_condition(int value) const noexcept override {
     switch (static_cast<errc>(value)) {
-      case errc::cancelled: return std::errc::operation_canceled;
-      case errc::timed_out: return std::errc::timed_out;
-      case errc::invalid_argument: return std::errc::invalid_argument;
-      default: return {value, *this};
+      case errc::cancelled:
+        return std::errc::operation_canceled;
+      case errc::timed_out:
+        return std::errc::timed_out;
+      case errc::invalid_argument:
+        return std::errc::invalid_argument;
+      default:
+        return {value, *this};
     }
   }
 };
@@ -40,12 +52,16 @@ const std::error_category& category() noexcept {
   return instance;
 }
 
-std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), category()}; }
+std::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), category()};
+}
 
 void throw_errno(std::string_view context, int err) {
   throw Error(std::error_code(err, std::system_category()), std::string(context));
 }
 
-void throw_errno(std::string_view context) { throw_errno(context, errno); }
+void throw_errno(std::string_view context) {
+  throw_errno(context, errno);
+}
 
 }  // namespace wirekit

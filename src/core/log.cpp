@@ -2,6 +2,7 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
 #include <wirekit/core/log.hpp>
 
 namespace wirekit {

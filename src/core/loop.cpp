@@ -1,11 +1,11 @@
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
 #include <cstdint>
 #include <utility>
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <wirekit/core/error.hpp>
 #include <wirekit/core/log.hpp>
@@ -34,7 +34,9 @@ TimerEntry::~TimerEntry() {
 
 // ---- IoSource ---------------------------------------------------------------------------
 
-IoSource::~IoSource() { detach(); }
+IoSource::~IoSource() {
+  detach();
+}
 
 void IoSource::ensure_attached() {
   if (registered_) {
@@ -114,8 +116,7 @@ class EventLoop::Wakeup final : public detail::EpollEntry {
   int fd_;
 };
 
-EventLoop::EventLoop()
-    : epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)), now_(Clock::now()) {
+EventLoop::EventLoop() : epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)), now_(Clock::now()) {
   if (epoll_fd_ < 0) throw_errno("epoll_create1");
   wakeup_ = std::make_unique<Wakeup>();
   watch(wakeup_->fd(), *wakeup_, EPOLLIN);
@@ -138,7 +139,9 @@ EventLoop& EventLoop::current() noexcept {
   return thread_default;
 }
 
-EventLoop* EventLoop::running() noexcept { return running_loop; }
+EventLoop* EventLoop::running() noexcept {
+  return running_loop;
+}
 
 bool EventLoop::in_loop_thread() const noexcept {
   return thread_id_.load(std::memory_order_relaxed) == std::this_thread::get_id();
@@ -336,6 +339,8 @@ void EventLoop::modify(int fd, detail::EpollEntry& entry, std::uint32_t events) 
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0) throw_errno("epoll_ctl(MOD)");
 }
 
-void EventLoop::unwatch(int fd) noexcept { ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+void EventLoop::unwatch(int fd) noexcept {
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+}
 
 }  // namespace wirekit

@@ -1,11 +1,11 @@
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
-
-#include <algorithm>
-#include <csignal>
-#include <cstring>
 
 #include <wirekit/core/error.hpp>
 #include <wirekit/core/log.hpp>

@@ -33,7 +33,9 @@ void Event::unlink(Awaiter& w) noexcept {
   w.linked_ = false;
 }
 
-Event::Awaiter::~Awaiter() { event_.unlink(*this); }
+Event::Awaiter::~Awaiter() {
+  event_.unlink(*this);
+}
 
 void Event::Awaiter::run() noexcept {
   leave(*this);

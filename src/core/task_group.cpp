@@ -105,6 +105,8 @@ Task<void> TaskGroup::join() {
   if (first_error_) std::rethrow_exception(std::exchange(first_error_, nullptr));
 }
 
-void spawn(Task<void> task) { EventLoop::current().detached().spawn(std::move(task)); }
+void spawn(Task<void> task) {
+  EventLoop::current().detached().spawn(std::move(task));
+}
 
 }  // namespace wirekit

@@ -3,6 +3,7 @@
 #include <string>
 
 #include <fmt/format.h>
+
 #include <wirekit/core/time.hpp>
 
 namespace wirekit {

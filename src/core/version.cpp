@@ -2,6 +2,8 @@
 
 namespace wirekit {
 
-const char* version() noexcept { return WIREKIT_VERSION; }
+const char* version() noexcept {
+  return WIREKIT_VERSION;
+}
 
 }  // namespace wirekit

@@ -1,11 +1,11 @@
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/un.h>
-
 #include <charconv>
 #include <cstring>
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/un.h>
+
 #include <wirekit/core/error.hpp>
 #include <wirekit/net/address.hpp>
 
@@ -155,23 +155,30 @@ std::string SocketAddress::path() const {
 
 std::string SocketAddress::to_string() const {
   switch (family()) {
-    case AF_INET: return fmt::format("{}:{}", ip().to_string(), port());
-    case AF_INET6: return fmt::format("[{}]:{}", ip().to_string(), port());
-    case AF_UNIX: return "unix:" + path();
-    default: return "(no address)";
+    case AF_INET:
+      return fmt::format("{}:{}", ip().to_string(), port());
+    case AF_INET6:
+      return fmt::format("[{}]:{}", ip().to_string(), port());
+    case AF_UNIX:
+      return "unix:" + path();
+    default:
+      return "(no address)";
   }
 }
 
 std::string SocketAddress::python_repr() const {
   switch (family()) {
-    case AF_INET: return fmt::format("('{}', {})", ip().to_string(), port());
+    case AF_INET:
+      return fmt::format("('{}', {})", ip().to_string(), port());
     case AF_INET6: {
       const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&storage_);
-      return fmt::format("('{}', {}, {}, {})", ip().to_string(), port(),
-                         ntohl(in6->sin6_flowinfo), in6->sin6_scope_id);
+      return fmt::format("('{}', {}, {}, {})", ip().to_string(), port(), ntohl(in6->sin6_flowinfo),
+                         in6->sin6_scope_id);
     }
-    case AF_UNIX: return fmt::format("'{}'", path());
-    default: return "None";
+    case AF_UNIX:
+      return fmt::format("'{}'", path());
+    default:
+      return "None";
   }
 }
 
@@ -209,7 +216,9 @@ bool IpNetwork::contains(const IpAddress& ip) const noexcept {
   return candidate.is_v4() == base_.is_v4() && candidate.masked(prefix_) == base_;
 }
 
-std::string IpNetwork::to_string() const { return fmt::format("{}/{}", base_.to_string(), prefix_); }
+std::string IpNetwork::to_string() const {
+  return fmt::format("{}/{}", base_.to_string(), prefix_);
+}
 
 // ---- text -------------------------------------------------------------------------------
 

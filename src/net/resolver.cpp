@@ -1,14 +1,14 @@
-#include <ares.h>
-#include <netdb.h>
-#include <sys/epoll.h>
-
 #include <algorithm>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 
+#include <ares.h>
 #include <fmt/format.h>
+#include <netdb.h>
+#include <sys/epoll.h>
+
 #include <wirekit/net/resolver.hpp>
 
 namespace wirekit::net {
@@ -208,7 +208,8 @@ std::vector<SocketAddress> localhost(std::uint16_t port, int family) {
 Task<std::vector<SocketAddress>> resolve(std::string_view host, std::uint16_t port,
                                          ResolveOptions options) {
   if (auto ip = IpAddress::parse(host)) co_return std::vector{SocketAddress{*ip, port}};
-  if (host == "localhost" || host.ends_with(".localhost")) co_return localhost(port, options.family);
+  if (host == "localhost" || host.ends_with(".localhost"))
+    co_return localhost(port, options.family);
   const std::string name(host);
   if (name.empty() || name.size() > 253) {
     throw Error(errc::invalid_argument, fmt::format("resolve '{}': not a valid host name", name));
@@ -219,10 +220,10 @@ Task<std::vector<SocketAddress>> resolve(std::string_view host, std::uint16_t po
     throw Error(*failure, fmt::format("resolve {}", name));
   }
   if (lookup->status != ARES_SUCCESS || lookup->addresses.empty()) {
-    throw Error(errc::resolve_failed,
-                fmt::format("resolve {}: {}", name,
-                            lookup->status == ARES_SUCCESS ? "no address"
-                                                           : ares_strerror(lookup->status)));
+    throw Error(
+        errc::resolve_failed,
+        fmt::format("resolve {}: {}", name,
+                    lookup->status == ARES_SUCCESS ? "no address" : ares_strerror(lookup->status)));
   }
   std::stable_partition(lookup->addresses.begin(), lookup->addresses.end(),
                         [](const SocketAddress& a) { return a.family() == AF_INET; });

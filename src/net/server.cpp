@@ -10,8 +10,8 @@ namespace {
 // Resets and broken pipes are how clients leave; they are not server failures.
 bool is_ordinary_disconnect(const Error& e) noexcept {
   const std::error_code c = e.code();
-  return c == std::errc::connection_reset || c == std::errc::broken_pipe ||
-         c == errc::cancelled || c == errc::unexpected_eof;
+  return c == std::errc::connection_reset || c == std::errc::broken_pipe || c == errc::cancelled ||
+         c == errc::unexpected_eof;
 }
 
 Task<void> run_connection(const ConnectionHandler& handler, TcpStream stream, Event& capacity) {
@@ -73,7 +73,9 @@ std::vector<SocketAddress> TcpServer::local_addresses() const {
   return out;
 }
 
-Task<void> TcpServer::serve(ConnectionHandler handler) { co_await serve_loop(0, handler); }
+Task<void> TcpServer::serve(ConnectionHandler handler) {
+  co_await serve_loop(0, handler);
+}
 
 Task<void> TcpServer::serve(Runtime& runtime, ConnectionHandler handler) {
   if (runtime.size() != listeners_.size()) {

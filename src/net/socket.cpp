@@ -1,13 +1,13 @@
+#include <cerrno>
+#include <climits>
+
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <climits>
-
-#include <fmt/format.h>
 #include <wirekit/net/socket.hpp>
 
 namespace wirekit::net {
@@ -19,7 +19,9 @@ SocketCore::SocketCore(int fd_in, SocketAddress peer_in) noexcept
   source.set_fd(fd);
 }
 
-SocketCore::~SocketCore() { close(); }
+SocketCore::~SocketCore() {
+  close();
+}
 
 void SocketCore::close() noexcept {
   if (fd < 0) return;
@@ -40,13 +42,17 @@ IoSource& closed_source() noexcept {
   return source;
 }
 
-Attempt closed_attempt() noexcept { return Attempt::failed(make_error_code(errc::closed)); }
+Attempt closed_attempt() noexcept {
+  return Attempt::failed(make_error_code(errc::closed));
+}
 
 }  // namespace detail
 
 namespace {
 
-Attempt closed() noexcept { return detail::closed_attempt(); }
+Attempt closed() noexcept {
+  return detail::closed_attempt();
+}
 
 SocketAddress local_address_of(int fd) {
   SocketAddress a;
@@ -68,7 +74,9 @@ const SocketAddress& SocketStream::peer_address() const noexcept {
   return core_ ? core_->peer : none;
 }
 
-SocketAddress SocketStream::local_address() const { return local_address_of(native_handle()); }
+SocketAddress SocketStream::local_address() const {
+  return local_address_of(native_handle());
+}
 
 void SocketStream::close() noexcept {
   if (core_) core_->close();
@@ -78,7 +86,9 @@ std::string SocketStream::describe() const {
   return core_ ? core_->peer.to_string() : std::string("(closed socket)");
 }
 
-IoSource& SocketStream::io_source() noexcept { return detail::source_of(core_); }
+IoSource& SocketStream::io_source() noexcept {
+  return detail::source_of(core_);
+}
 
 Attempt SocketStream::try_read(std::span<std::byte> buffer) noexcept {
   if (!is_open()) return closed();
@@ -180,7 +190,9 @@ bool SendFile::step() noexcept {
   return true;
 }
 
-std::string SendFile::describe() const { return "sendfile to " + stream_.describe(); }
+std::string SendFile::describe() const {
+  return "sendfile to " + stream_.describe();
+}
 
 // ---- Listener -----------------------------------------------------------------------------
 
@@ -209,15 +221,14 @@ void Listener::close() noexcept {
 }
 
 Listener::Accept::Accept(Listener& listener) noexcept
-    : TimedOperation(detail::source_of(listener.core_), Duration{}),
-      listener_(listener) {}
+    : TimedOperation(detail::source_of(listener.core_), Duration{}), listener_(listener) {}
 
 bool Listener::Accept::step() noexcept {
   if (!listener_.is_open()) return record(closed());
   for (;;) {
     socklen_t size = SocketAddress::capacity();
-    const int fd = ::accept4(listener_.core_->fd, peer_.native(), &size,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd =
+        ::accept4(listener_.core_->fd, peer_.native(), &size, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
       peer_.set_native_size(size);
       fd_ = fd;
@@ -269,7 +280,9 @@ bool Connect::step() noexcept {
   return record(Attempt::failed_errno(error));
 }
 
-std::string Connect::describe() const { return "connect to " + address_.to_string(); }
+std::string Connect::describe() const {
+  return "connect to " + address_.to_string();
+}
 
 }  // namespace detail
 

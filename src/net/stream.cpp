@@ -1,6 +1,6 @@
+#include <fmt/format.h>
 #include <sys/uio.h>
 
-#include <fmt/format.h>
 #include <wirekit/net/stream.hpp>
 
 namespace wirekit::net {
@@ -9,7 +9,9 @@ namespace wirekit::net {
 
 namespace detail {
 
-IoOperation::~IoOperation() { source_.forget(*this); }
+IoOperation::~IoOperation() {
+  source_.forget(*this);
+}
 
 void IoOperation::start_waiting() {
   source_.ensure_attached();
@@ -47,11 +49,13 @@ void IoOperation::expire() noexcept {
 
 void IoOperation::rethrow_failure() const {
   switch (status_) {
-    case Status::cancelled: throw Error(errc::cancelled, describe());
+    case Status::cancelled:
+      throw Error(errc::cancelled, describe());
     case Status::timed_out:
-      throw Error(errc::timed_out, fmt::format("{}: no progress in {}", describe(),
-                                               format_duration(timeout_)));
-    case Status::pending: break;
+      throw Error(errc::timed_out,
+                  fmt::format("{}: no progress in {}", describe(), format_duration(timeout_)));
+    case Status::pending:
+      break;
   }
   if (error_) throw Error(error_, describe());
 }
@@ -69,7 +73,9 @@ bool ReadSome::step() noexcept {
   return record(a);
 }
 
-std::string ReadSome::describe() const { return "read from " + stream_.describe(); }
+std::string ReadSome::describe() const {
+  return "read from " + stream_.describe();
+}
 
 WriteAll::WriteAll(Stream& stream, std::span<const std::byte> data) noexcept
     : TimedOperation(stream.io_source(), stream.write_timeout()), stream_(stream), rest_(data) {}
@@ -83,7 +89,9 @@ bool WriteAll::step() noexcept {
   return true;
 }
 
-std::string WriteAll::describe() const { return "write to " + stream_.describe(); }
+std::string WriteAll::describe() const {
+  return "write to " + stream_.describe();
+}
 
 WritevAll::WritevAll(Stream& stream, std::span<iovec> chunks) noexcept
     : TimedOperation(stream.io_source(), stream.write_timeout()), stream_(stream), rest_(chunks) {}
@@ -106,14 +114,20 @@ bool WritevAll::step() noexcept {
   }
 }
 
-std::string WritevAll::describe() const { return "write to " + stream_.describe(); }
+std::string WritevAll::describe() const {
+  return "write to " + stream_.describe();
+}
 
 ShutdownWrite::ShutdownWrite(Stream& stream) noexcept
     : TimedOperation(stream.io_source(), stream.write_timeout()), stream_(stream) {}
 
-bool ShutdownWrite::step() noexcept { return record(stream_.try_shutdown_write()); }
+bool ShutdownWrite::step() noexcept {
+  return record(stream_.try_shutdown_write());
+}
 
-std::string ShutdownWrite::describe() const { return "shut down writing to " + stream_.describe(); }
+std::string ShutdownWrite::describe() const {
+  return "shut down writing to " + stream_.describe();
+}
 
 // ---- Stream -------------------------------------------------------------------------------
 

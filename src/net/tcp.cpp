@@ -1,10 +1,10 @@
+#include <chrono>
+
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include <chrono>
-
-#include <fmt/format.h>
 #include <wirekit/net/tcp.hpp>
 
 namespace wirekit::net {
@@ -23,8 +23,8 @@ int whole_seconds(Duration d) {
 }  // namespace
 
 Task<TcpStream> TcpStream::connect(const SocketAddress& address, ConnectOptions options) {
-  const int fd = detail::open_socket(address.family(), SOCK_STREAM,
-                                     "connect to " + address.to_string());
+  const int fd =
+      detail::open_socket(address.family(), SOCK_STREAM, "connect to " + address.to_string());
   TcpStream stream(fd, address);
   co_await detail::Connect(*stream.core_, address, options.timeout);
   if (options.no_delay) stream.set_no_delay(true);
@@ -64,7 +64,8 @@ void TcpStream::set_keep_alive(const std::optional<KeepAlive>& keep_alive) {
 
 TcpListener TcpListener::bind(const SocketAddress& address, ListenOptions options) {
   if (!address.is_ip()) {
-    throw Error(errc::invalid_argument, "TCP listen needs an IP address, not " + address.to_string());
+    throw Error(errc::invalid_argument,
+                "TCP listen needs an IP address, not " + address.to_string());
   }
   return TcpListener(address, options);
 }

@@ -1,11 +1,11 @@
-#include <net/if.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <cstring>
 #include <string>
 
 #include <fmt/format.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <wirekit/net/udp.hpp>
 
 namespace wirekit::net {
@@ -73,8 +73,8 @@ void multicast_membership(int fd, const IpAddress& group, std::string_view inter
     ipv6_mreq request{};
     std::memcpy(&request.ipv6mr_multiaddr, group.bytes().data(), 16);
     request.ipv6mr_interface = index;
-    rc = ::setsockopt(fd, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP,
-                      &request, sizeof request);
+    rc = ::setsockopt(fd, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &request,
+                      sizeof request);
   }
   if (rc != 0) throw_errno(context);
 }
@@ -112,7 +112,9 @@ void UdpSocket::set_multicast_ttl(int hops) {
 using detail::source_of;
 
 namespace {
-Attempt closed() noexcept { return detail::closed_attempt(); }
+Attempt closed() noexcept {
+  return detail::closed_attempt();
+}
 }  // namespace
 
 UdpSocket::ReceiveFrom::ReceiveFrom(UdpSocket& socket, std::span<std::byte> buffer) noexcept
@@ -166,6 +168,8 @@ bool UdpSocket::SendTo::step() noexcept {
   }
 }
 
-std::string UdpSocket::SendTo::describe() const { return "send UDP to " + to_.to_string(); }
+std::string UdpSocket::SendTo::describe() const {
+  return "send UDP to " + to_.to_string();
+}
 
 }  // namespace wirekit::net

@@ -1,8 +1,8 @@
+#include <string>
+
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <string>
 
 #include <wirekit/net/unix.hpp>
 

@@ -3,7 +3,8 @@
 // Every failing operation throws wirekit::Error, a std::system_error whose what() is one line
 // naming the operation and the cause ("connect to 127.0.0.1:9: Connection refused"). The code is
 // either an OS errno (std::system_category) or a wirekit::errc (wirekit::category()), so callers
-// branch on causes with `e.code() == wirekit::errc::timed_out` or `== std::errc::connection_refused`.
+// branch on causes with `e.code() == wirekit::errc::timed_out` or `==
+// std::errc::connection_refused`.
 #pragma once
 
 #include <string>

@@ -33,6 +33,9 @@ class Waiter {
   Waiter() = default;
   Waiter(const Waiter&) = delete;
   Waiter& operator=(const Waiter&) = delete;
+  // Awaiters are moved only before they start waiting (`op.timeout(d)` returns a new one);
+  // the moved-to waiter starts idle, linked nowhere.
+  Waiter(Waiter&&) noexcept {}
 
   // The loop calls this when the waiter is taken off the ready list.
   virtual void run() noexcept = 0;
@@ -56,6 +59,9 @@ class Waiter {
 // A waiter with a deadline in the loop's timer heap.
 class TimerEntry : public Waiter {
  public:
+  TimerEntry() = default;
+  TimerEntry(TimerEntry&&) noexcept {}  // idle, unarmed (see Waiter)
+
   bool armed() const noexcept { return heap_index_ != not_armed; }
   Clock::time_point deadline() const noexcept { return deadline_; }
   std::uint64_t sequence() const noexcept { return sequence_; }

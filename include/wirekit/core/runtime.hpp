@@ -140,7 +140,7 @@ Task<T> run_on(EventLoop& target, Task<T> task) {
 }
 
 struct RuntimeOptions {
-  std::size_t threads = 0;    // event loops; 0 = one per core
+  std::size_t threads = 0;     // event loops; 0 = one per core
   bool handle_signals = true;  // SIGINT/SIGTERM request a graceful stop; a second one exits
 };
 

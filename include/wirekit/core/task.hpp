@@ -224,7 +224,9 @@ struct StopTokenAwaiter {
   }
   std::stop_token await_resume() noexcept { return std::move(token); }
 };
-inline StopTokenAwaiter stop_token() noexcept { return {}; }
+inline StopTokenAwaiter stop_token() noexcept {
+  return {};
+}
 
 // `co_await this_task::yield()`: lets every other ready operation on the loop run first.
 class YieldAwaiter final : public detail::Waiter {
@@ -240,7 +242,9 @@ class YieldAwaiter final : public detail::Waiter {
  private:
   std::coroutine_handle<> handle_;
 };
-inline YieldAwaiter yield() noexcept { return {}; }
+inline YieldAwaiter yield() noexcept {
+  return {};
+}
 
 }  // namespace this_task
 

@@ -199,7 +199,8 @@ Task<std::variant<detail::Stored<T>...>> when_any(Task<T>... tasks) {
     ((I == fanout.winner() ? (out.template emplace<I>(std::move(*std::get<I>(results))), true)
                            : false) ||
      ...);
-  }(std::index_sequence_for<T...>{});
+  }
+  (std::index_sequence_for<T...>{});
   co_return out;
 }
 

@@ -2,13 +2,15 @@
 // the "host:port" text users type.
 #pragma once
 
-#include <sys/socket.h>
-
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <sys/socket.h>
+
+#include <wirekit/core/error.hpp>
 
 namespace wirekit::net {
 

@@ -2,11 +2,11 @@
 // "localhost" (RFC 6761) are answered without a query.
 #pragma once
 
-#include <sys/socket.h>
-
 #include <cstdint>
 #include <string_view>
 #include <vector>
+
+#include <sys/socket.h>
 
 #include <wirekit/core.hpp>
 #include <wirekit/net/address.hpp>

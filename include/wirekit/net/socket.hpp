@@ -2,11 +2,11 @@
 // connect and sendfile. Every descriptor is non-blocking and close-on-exec.
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstddef>
 #include <memory>
 #include <string>
+
+#include <sys/types.h>
 
 #include <wirekit/core.hpp>
 #include <wirekit/net/address.hpp>

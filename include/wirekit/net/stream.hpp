@@ -7,13 +7,13 @@
 // deadline, `co_await s.read_some(buf).timeout(5s)`, and is cancelled by the task's stop token.
 #pragma once
 
-#include <sys/uio.h>
-
 #include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
+
+#include <sys/uio.h>
 
 #include <wirekit/core.hpp>
 
@@ -61,6 +61,15 @@ class IoOperation : public wirekit::detail::Waiter, protected wirekit::detail::S
   IoOperation(IoSource& source, Duration timeout) noexcept : source_(source), timeout_(timeout) {
     deadline_.operation = this;
   }
+  // Only before the operation starts (see Waiter).
+  IoOperation(IoOperation&& other) noexcept
+      : wirekit::detail::Waiter(std::move(other)),
+        source_(other.source_),
+        timeout_(other.timeout_),
+        error_(other.error_),
+        wait_for_(other.wait_for_) {
+    deadline_.operation = this;
+  }
   ~IoOperation() override;
 
   // Makes progress without blocking. Returns true when the operation is over (its result or
@@ -103,7 +112,7 @@ class IoOperation : public wirekit::detail::Waiter, protected wirekit::detail::S
 template <class Derived>
 class TimedOperation : public IoOperation {
  public:
-  Derived&& timeout(Duration d) && noexcept {
+  Derived timeout(Duration d) && noexcept {
     timeout_ = d;
     return static_cast<Derived&&>(*this);
   }

@@ -18,8 +18,8 @@ struct KeepAlive {
 };
 
 struct ConnectOptions {
-  Duration timeout{};                  // per address tried; zero: the kernel's (minutes)
-  bool no_delay = true;                // TCP_NODELAY: no Nagle delay on small writes
+  Duration timeout{};                   // per address tried; zero: the kernel's (minutes)
+  bool no_delay = true;                 // TCP_NODELAY: no Nagle delay on small writes
   std::optional<KeepAlive> keep_alive;  // off unless given
 };
 

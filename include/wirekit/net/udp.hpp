@@ -12,7 +12,7 @@
 namespace wirekit::net {
 
 struct Datagram {
-  std::size_t size = 0;    // bytes stored in the buffer
+  std::size_t size = 0;  // bytes stored in the buffer
   SocketAddress from;
   bool truncated = false;  // the datagram was longer than the buffer; the rest is lost
 };

@@ -1,8 +1,8 @@
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <stop_token>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "test_support.hpp"
 

@@ -1,10 +1,10 @@
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <chrono>
 #include <mutex>
 #include <set>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "test_support.hpp"
 
@@ -49,7 +49,7 @@ TEST(Runtime, BlockingCallsRunOffTheLoopThread) {
       std::this_thread::sleep_for(5ms);
       return std::this_thread::get_id();
     });
-    co_return worker != loop_thread && std::this_thread::get_id() == loop_thread;
+    co_return worker != loop_thread&& std::this_thread::get_id() == loop_thread;
   };
   EXPECT_TRUE(test::run(main()));
 }

@@ -1,7 +1,7 @@
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <stdexcept>
+
+#include <gtest/gtest.h>
 
 #include "test_support.hpp"
 

@@ -1,14 +1,16 @@
-#include <gtest/gtest.h>
-
 #include <stdexcept>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "test_support.hpp"
 
 namespace wirekit {
 namespace {
 
-Task<int> forty_two() { co_return 42; }
+Task<int> forty_two() {
+  co_return 42;
+}
 
 Task<int> add_one(int& started) {
   ++started;

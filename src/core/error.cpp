@@ -56,6 +56,10 @@ std::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), category()};
 }
 
+Error::Error(std::error_code code, const std::string& message)
+    : std::system_error(code, message),
+      message_(code.category() == category() ? message : message + ": " + code.message()) {}
+
 void throw_errno(std::string_view context, int err) {
   throw Error(std::error_code(err, std::system_category()), std::string(context));
 }

@@ -217,7 +217,10 @@ Task<std::vector<SocketAddress>> resolve(std::string_view host, std::uint16_t po
   auto lookup = std::make_shared<Lookup>();
   EventLoop::current().service<AresChannel>().start(name, options.family, lookup);
   if (const auto failure = co_await AwaitLookup(lookup, options.timeout)) {
-    throw Error(*failure, fmt::format("resolve {}", name));
+    throw Error(*failure, *failure == errc::timed_out
+                              ? fmt::format("resolve {}: timed out after {}", name,
+                                            format_duration(options.timeout))
+                              : fmt::format("resolve {}: cancelled", name));
   }
   if (lookup->status != ARES_SUCCESS || lookup->addresses.empty()) {
     throw Error(

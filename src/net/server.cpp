@@ -58,13 +58,24 @@ TcpServer::TcpServer(const std::vector<SocketAddress>& addresses, ServeOptions o
   ListenOptions listen = options.listen;
   listen.reuse_port = listen.reuse_port || loops > 1;
   listeners_.resize(loops);
+  std::exception_ptr first_skipped;
   for (SocketAddress address : addresses) {
-    for (std::size_t i = 0; i < loops; ++i) {
-      listeners_[i].push_back(TcpListener::bind(address, listen));
-      // Port 0: the kernel chose a port for the first listener; the others share it.
-      address.set_port(listeners_[i].back().local_address().port());
+    try {
+      listeners_[0].push_back(TcpListener::bind(address, listen));
+    } catch (const Error& e) {
+      const bool unavailable = e.code() == std::errc::address_not_available ||
+                               e.code() == std::errc::address_family_not_supported;
+      if (!unavailable || !options.skip_unavailable_addresses) throw;
+      log().debug("skipping {}", e.what());
+      if (!first_skipped) first_skipped = std::current_exception();
+      continue;
     }
+    // Port 0: the kernel chose a port for the first listener; the others share it.
+    address.set_port(listeners_[0].back().local_address().port());
+    for (std::size_t i = 1; i < loops; ++i)
+      listeners_[i].push_back(TcpListener::bind(address, listen));
   }
+  if (listeners_[0].empty()) std::rethrow_exception(first_skipped);
 }
 
 std::vector<SocketAddress> TcpServer::local_addresses() const {

@@ -50,14 +50,14 @@ void IoOperation::expire() noexcept {
 void IoOperation::rethrow_failure() const {
   switch (status_) {
     case Status::cancelled:
-      throw Error(errc::cancelled, describe());
+      throw Error(errc::cancelled, describe() + ": cancelled");
     case Status::timed_out:
       throw Error(errc::timed_out,
-                  fmt::format("{}: no progress in {}", describe(), format_duration(timeout_)));
+                  fmt::format("{}: timed out after {}", describe(), format_duration(timeout_)));
     case Status::pending:
       break;
   }
-  if (error_) throw Error(error_, describe());
+  if (error_) throw Error::because(error_, describe());
 }
 
 }  // namespace detail

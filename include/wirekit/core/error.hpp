@@ -1,10 +1,13 @@
 // The one error model of wirekit (docs/errors.md).
 //
 // Every failing operation throws wirekit::Error, a std::system_error whose what() is one line
-// naming the operation and the cause ("connect to 127.0.0.1:9: Connection refused"). The code is
-// either an OS errno (std::system_category) or a wirekit::errc (wirekit::category()), so callers
-// branch on causes with `e.code() == wirekit::errc::timed_out` or `==
-// std::errc::connection_refused`.
+// naming the operation and the cause ("connect to 127.0.0.1:9: Connection refused"). The code
+// is an OS errno (std::system_category) or a wirekit::errc (wirekit::category()), so callers
+// branch on causes: `e.code() == wirekit::errc::timed_out`, `e.code() == std::errc::broken_pipe`.
+//
+// The message: for an OS error, the context followed by the system's text for the errno; for a
+// wirekit::errc, the message as given, which names the cause itself
+// ("read from 10.0.0.2:80: timed out after 30s", "invalid port 'x': must be ...").
 #pragma once
 
 #include <string>
@@ -30,8 +33,18 @@ std::error_code make_error_code(errc e) noexcept;
 
 class Error : public std::system_error {
  public:
-  Error(std::error_code code, const std::string& context) : std::system_error(code, context) {}
-  Error(errc e, const std::string& context) : std::system_error(make_error_code(e), context) {}
+  Error(std::error_code code, const std::string& message);
+  Error(errc e, const std::string& message) : Error(make_error_code(e), message) {}
+  const char* what() const noexcept override { return message_.c_str(); }
+
+  // "context: <the cause's own text>", whatever the category.
+  static Error because(std::error_code code, const std::string& context) {
+    return code.category() == category() ? Error(code, context + ": " + code.message())
+                                         : Error(code, context);
+  }
+
+ private:
+  std::string message_;
 };
 
 // Throws Error with an errno value (errno itself when `err` is omitted).

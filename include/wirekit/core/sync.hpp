@@ -28,7 +28,7 @@ class Event {
       return true;
     }
     void await_resume() const {
-      if (cancelled_) throw Error(errc::cancelled, "wait for event");
+      if (cancelled_) throw Error(errc::cancelled, "wait for event: cancelled");
     }
     void run() noexcept override;
     void cancel() noexcept override;

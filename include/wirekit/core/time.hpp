@@ -36,7 +36,7 @@ class SleepAwaiter final : public TimerEntry, Suspension {
     return true;
   }
   void await_resume() const {
-    if (cancelled_) throw Error(errc::cancelled, "sleep");
+    if (cancelled_) throw Error(errc::cancelled, "sleep: cancelled");
   }
   void run() noexcept override {
     leave(*this);
@@ -73,7 +73,7 @@ inline detail::SleepAwaiter sleep_until(Clock::time_point deadline) noexcept {
 }
 
 // Runs `task` with a deadline: if it has not finished after `d`, it is cancelled and
-// with_timeout throws Error(errc::timed_out, "<what> timed out after <d>").
+// with_timeout throws Error(errc::timed_out, "<what>: timed out after <d>").
 template <class T>
 Task<T> with_timeout(Duration d, Task<T> task, std::string what = "operation") {
   std::stop_source scope;
@@ -84,7 +84,7 @@ Task<T> with_timeout(Duration d, Task<T> task, std::string what = "operation") {
     co_return co_await task;
   } catch (const Error& e) {
     if (deadline.fired() && e.code() == errc::cancelled) {
-      throw Error(errc::timed_out, what + " timed out after " + format_duration(d));
+      throw Error(errc::timed_out, what + ": timed out after " + format_duration(d));
     }
     throw;
   }

@@ -15,6 +15,9 @@ struct ServeOptions {
   std::size_t max_connections = 10'000;  // beyond this, accepting pauses until one closes
   Duration shutdown_grace = std::chrono::seconds(10);  // open connections' time to finish
   ListenOptions listen;
+  // Addresses this host cannot bind (no IPv6, say: "localhost" names ::1 too) are skipped, as
+  // long as one address binds.
+  bool skip_unavailable_addresses = true;
 };
 
 using ConnectionHandler = std::function<Task<void>(TcpStream)>;

@@ -26,8 +26,7 @@ TEST(Address, RejectsMalformedHostPortWithTheReason) {
     return std::string("accepted");
   };
   EXPECT_EQ(reason("localhost:99999"),
-            "invalid address 'localhost:99999': port must be a number from 0 to 65535: invalid "
-            "argument");
+            "invalid address 'localhost:99999': port must be a number from 0 to 65535");
   EXPECT_NE(reason("localhost").find("missing port"), std::string::npos);
   EXPECT_NE(reason(":80").find("missing host"), std::string::npos);
   EXPECT_NE(reason("::1:80").find("brackets"), std::string::npos);

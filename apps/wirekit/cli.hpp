@@ -1,0 +1,44 @@
+// Shared pieces of the command groups: option helpers and how a command runs.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include <wirekit/services.hpp>
+
+namespace wirekit::cli {
+
+// Exit codes (docs/errors.md): 0 done, 1 the operation failed, 2 bad usage or input,
+// 130 interrupted.
+inline constexpr int exit_failure = 1;
+inline constexpr int exit_usage = 2;
+inline constexpr int exit_interrupted = 130;
+
+// A parsed command: what runs after CLI11 has filled the options in.
+using Action = std::function<int()>;
+
+// Each group adds its subcommands to `app` and sets `action` when one of them is chosen.
+void add_tcp_commands(CLI::App& app, Action& action);
+void add_udp_commands(CLI::App& app, Action& action);
+void add_echo_command(CLI::App& app, Action& action);
+void add_serve_command(CLI::App& app, Action& action);
+
+// --block-after N --block-window D --allow CIDR --deny CIDR, for every server command.
+struct BlockingFlags {
+  std::uint32_t after = 0;
+  std::string window = "60s";
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+  services::Blocking parse() const;
+};
+void add_blocking_flags(CLI::App& command, BlockingFlags& flags);
+
+// --threads N (default: one event loop per core).
+void add_threads_flag(CLI::App& command, std::size_t& threads);
+
+// A Runtime with `threads` loops (0: one per core) and SIGINT/SIGTERM handling.
+RuntimeOptions runtime_options(std::size_t threads);
+
+}  // namespace wirekit::cli

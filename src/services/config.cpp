@@ -1,0 +1,204 @@
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <wirekit/services.hpp>
+
+namespace wirekit::services {
+
+namespace {
+
+// Reads one [section] of wirekit.toml, refusing keys it does not know so that a typo is an
+// error rather than a silently ignored setting.
+class Section {
+ public:
+  Section(const toml::table& table, std::string name, const std::string& source)
+      : table_(table), name_(std::move(name)), source_(source) {}
+
+  Section(const Section&) = delete;
+  Section& operator=(const Section&) = delete;
+
+  // After every key was read: anything left is a typo or a setting of another section.
+  void refuse_unknown_keys() const {
+    for (const auto& [key, node] : table_) {
+      if (!known_.contains(std::string(key.str()))) {
+        throw bad(node, fmt::format("unknown key '{}' in [{}]", key.str(), name_));
+      }
+    }
+  }
+
+  bool enabled() { return boolean("enabled", true); }
+
+  bool boolean(const char* key, bool fallback) {
+    const toml::node* n = lookup(key);
+    if (n == nullptr) return fallback;
+    if (const auto v = n->value<bool>()) return *v;
+    throw bad(*n, fmt::format("[{}] {} must be true or false", name_, key));
+  }
+
+  std::int64_t integer(const char* key, std::int64_t fallback, std::int64_t min, std::int64_t max) {
+    const toml::node* n = lookup(key);
+    if (n == nullptr) return fallback;
+    const auto v = n->value<std::int64_t>();
+    if (!v || *v < min || *v > max) {
+      throw bad(*n,
+                fmt::format("[{}] {} must be a whole number from {} to {}", name_, key, min, max));
+    }
+    return *v;
+  }
+
+  std::string text(const char* key, std::string fallback) {
+    const toml::node* n = lookup(key);
+    if (n == nullptr) return fallback;
+    if (const auto v = n->value<std::string>()) return *v;
+    throw bad(*n, fmt::format("[{}] {} must be a string", name_, key));
+  }
+
+  Duration duration(const char* key, Duration fallback) {
+    const toml::node* n = lookup(key);
+    if (n == nullptr) return fallback;
+    const auto v = n->value<std::string>();
+    if (!v)
+      throw bad(*n, fmt::format("[{}] {} must be a duration string such as \"10s\"", name_, key));
+    try {
+      return parse_duration(*v);
+    } catch (const Error&) {
+      throw bad(*n, fmt::format("[{}] {}: invalid duration '{}' (expected e.g. 500ms, 10s, 1m)",
+                                name_, key, *v));
+    }
+  }
+
+  std::vector<std::string> strings(const char* key) {
+    const toml::node* n = lookup(key);
+    if (n == nullptr) return {};
+    std::vector<std::string> out;
+    const toml::array* array = n->as_array();
+    if (array != nullptr) {
+      for (const toml::node& item : *array) {
+        if (const auto v = item.value<std::string>()) {
+          out.push_back(*v);
+        } else {
+          array = nullptr;
+          break;
+        }
+      }
+    }
+    if (array == nullptr)
+      throw bad(*n, fmt::format("[{}] {} must be a list of strings", name_, key));
+    return out;
+  }
+
+  Endpoint endpoint(const Endpoint& fallback) {
+    return Endpoint{text("host", fallback.host),
+                    static_cast<std::uint16_t>(integer("port", fallback.port, 0, 65535))};
+  }
+
+  Blocking blocking() {
+    Blocking b;
+    b.after = static_cast<std::uint32_t>(integer("block_after", 0, 0, UINT32_MAX));
+    b.window = duration("block_window", b.window);
+    b.allow = strings("allow");
+    b.deny = strings("deny");
+    try {
+      make_blocker(b);  // validates the networks now, with the file's name on the error
+    } catch (const Error& e) {
+      throw Error(errc::invalid_argument, fmt::format("{}: [{}] {}", source_, name_, e.what()));
+    }
+    return b;
+  }
+
+ private:
+  const toml::node* lookup(const char* key) {
+    known_.insert(key);
+    return table_.get(key);
+  }
+  Error bad(const toml::node& n, const std::string& what) const {
+    return Error(errc::invalid_argument,
+                 fmt::format("{}:{}: {}", source_, n.source().begin.line, what));
+  }
+
+  const toml::table& table_;
+  std::string name_;
+  const std::string& source_;
+  std::set<std::string> known_;
+};
+
+}  // namespace
+
+ServerConfig parse_server_config(std::string_view toml_text, const std::string& source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    throw Error(errc::invalid_argument,
+                fmt::format("{}:{}: {}", source_name, e.source().begin.line, e.description()));
+  }
+  for (const auto& [key, node] : root) {
+    static const std::set<std::string> sections{"server", "echo", "welcome", "udp"};
+    if (!sections.contains(std::string(key.str())) || !node.is_table()) {
+      throw Error(errc::invalid_argument,
+                  fmt::format("{}:{}: unknown section [{}] (expected server, echo, welcome, udp)",
+                              source_name, node.source().begin.line, key.str()));
+    }
+  }
+  const toml::table empty;
+  const auto table_of = [&](const char* name) -> const toml::table* {
+    return root.get_as<toml::table>(name);
+  };
+
+  ServerConfig config;
+  {
+    const toml::table* t = table_of("server");
+    Section s(t != nullptr ? *t : empty, "server", source_name);
+    config.threads = static_cast<std::size_t>(s.integer("threads", 0, 0, 1024));
+    config.shutdown_grace = s.duration("shutdown_grace", config.shutdown_grace);
+    config.max_connections =
+        static_cast<std::size_t>(s.integer("max_connections", 10'000, 1, 10'000'000));
+    s.refuse_unknown_keys();
+  }
+  config.echo.reset();
+  if (const toml::table* t = table_of("echo")) {
+    Section s(*t, "echo", source_name);
+    EchoOptions o;
+    o.endpoint = s.endpoint(o.endpoint);
+    o.blocking = s.blocking();
+    if (s.enabled()) config.echo = o;
+    s.refuse_unknown_keys();
+  }
+  config.welcome.reset();
+  if (const toml::table* t = table_of("welcome")) {
+    Section s(*t, "welcome", source_name);
+    WelcomeOptions o;
+    o.endpoint = s.endpoint(o.endpoint);
+    o.message = s.text("message", o.message);
+    o.blocked_message = s.text("blocked_message", o.blocked_message);
+    o.blocking = s.blocking();
+    if (s.enabled()) config.welcome = o;
+    s.refuse_unknown_keys();
+  }
+  config.udp.reset();
+  if (const toml::table* t = table_of("udp")) {
+    Section s(*t, "udp", source_name);
+    UdpAckOptions o;
+    o.endpoint = s.endpoint(o.endpoint);
+    o.reply = s.text("reply", o.reply);
+    if (s.enabled()) config.udp = o;
+    s.refuse_unknown_keys();
+  }
+  return config;
+}
+
+ServerConfig load_server_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw Error(std::error_code(errno, std::system_category()), "read config " + path);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_server_config(text.str(), path);
+}
+
+}  // namespace wirekit::services

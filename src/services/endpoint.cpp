@@ -1,0 +1,81 @@
+#include <cstdio>
+
+#include <wirekit/services.hpp>
+
+namespace wirekit::services {
+
+LineSink stdout_lines() {
+  return [](const std::string& line) {
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);  // a pipe reader (a test, a log collector) sees each line at once
+  };
+}
+
+Task<std::vector<net::SocketAddress>> listen_addresses(const Endpoint& endpoint) {
+  if (endpoint.host.empty() || endpoint.host == "*") {
+    co_return std::vector<net::SocketAddress>{
+        net::SocketAddress{net::IpAddress{}, endpoint.port},
+        net::SocketAddress{net::IpAddress::v6({}), endpoint.port}};
+  }
+  co_return co_await net::resolve(endpoint.host, endpoint.port);
+}
+
+Task<std::unique_ptr<net::TcpServer>> bind_tcp(const Endpoint& endpoint,
+                                               const net::ServeOptions& options,
+                                               std::size_t loops) {
+  co_return std::make_unique<net::TcpServer>(co_await listen_addresses(endpoint), options, loops);
+}
+
+Task<std::vector<net::UdpSocket>> bind_udp(const Endpoint& endpoint) {
+  std::vector<net::UdpSocket> sockets;
+  std::exception_ptr first_skipped;
+  for (const auto& address : co_await listen_addresses(endpoint)) {
+    try {
+      sockets.push_back(net::UdpSocket::bind(address));
+    } catch (const Error& e) {
+      // As for TCP: "localhost" also names ::1, which a host without IPv6 cannot bind.
+      if (e.code() != std::errc::address_not_available &&
+          e.code() != std::errc::address_family_not_supported) {
+        throw;
+      }
+      if (!first_skipped) first_skipped = std::current_exception();
+    }
+  }
+  if (sockets.empty() && first_skipped) std::rethrow_exception(first_skipped);
+  co_return sockets;
+}
+
+std::string describe(const std::vector<net::SocketAddress>& addresses) {
+  std::string out;
+  for (const auto& a : addresses) out += (out.empty() ? "" : ", ") + a.to_string();
+  return out;
+}
+
+std::shared_ptr<guard::IpBlocker> make_blocker(const Blocking& blocking) {
+  if (blocking.after == 0 && blocking.deny.empty()) return nullptr;
+  guard::IpBlockerOptions options;
+  // With only a deny list, count nothing: no client is ever blocked for its attempts.
+  options.max_attempts = blocking.after != 0 ? blocking.after : UINT32_MAX;
+  options.window = blocking.window;
+  for (const std::string& n : blocking.allow) options.allow.push_back(net::IpNetwork::parse(n));
+  for (const std::string& n : blocking.deny) options.deny.push_back(net::IpNetwork::parse(n));
+  return std::make_shared<guard::IpBlocker>(std::move(options));
+}
+
+net::ConnectionHandler guarded(std::shared_ptr<guard::IpBlocker> blocker,
+                               net::ConnectionHandler handler) {
+  if (!blocker) return handler;
+  // The server keeps this handler alive until its last connection ends, so the coroutine may
+  // use the captures.
+  return [blocker = std::move(blocker),
+          handler = std::move(handler)](net::TcpStream stream) -> Task<void> {
+    if (!guard::admitted(blocker->check(stream.peer_address().ip()))) {
+      log().debug("refused {}: blocked", stream.peer_address().to_string());
+      co_return;
+    }
+    co_await handler(std::move(stream));
+  };
+}
+
+}  // namespace wirekit::services

@@ -16,7 +16,9 @@ struct TcpServeFlags {
 struct TcpConnectFlags {
   std::string target;
   std::optional<std::string> send;
+  bool half_close = false;
   std::string timeout = "10s";
+  std::optional<std::string> idle;
 };
 
 int tcp_serve(const TcpServeFlags& flags) {
@@ -39,18 +41,24 @@ int tcp_serve(const TcpServeFlags& flags) {
 int tcp_connect(const TcpConnectFlags& flags) {
   const net::HostPort target = net::parse_host_port(flags.target);
   const Duration timeout = parse_duration(flags.timeout);
+  const Duration idle = flags.idle ? parse_duration(*flags.idle) : Duration{};
   auto main = [&]() -> Task<void> {
     net::TcpStream stream =
         co_await net::TcpStream::connect(target.host, target.port, {.timeout = timeout});
-    if (flags.send) {
-      co_await stream.write(*flags.send);
-      co_await stream.shutdown_write();
-    }
-    // Print what the server sends, as it arrives, until it closes; end with a newline as
-    // Python's print() does.
+    if (flags.send) co_await stream.write(*flags.send);
+    if (flags.half_close) co_await stream.shutdown_write();
+    // Print what the server sends, as it arrives, until it closes (or stays silent for
+    // --idle); end with a newline as Python's print() does.
     std::byte buffer[16384];
     char last = '\n';
-    while (const std::size_t n = co_await stream.read_some(buffer)) {
+    for (;;) {
+      std::size_t n = 0;
+      try {
+        n = co_await stream.read_some(buffer).timeout(idle);
+      } catch (const Error& e) {
+        if (e.code() != errc::timed_out) throw;
+      }
+      if (n == 0) break;
       std::fwrite(buffer, 1, n, stdout);
       std::fflush(stdout);
       last = static_cast<char>(buffer[n - 1]);
@@ -82,7 +90,11 @@ void add_tcp_commands(CLI::App& app, Action& action) {
   static TcpConnectFlags connect;
   CLI::App* c = tcp->add_subcommand("connect", "Connect and print what the server sends (§3.1)");
   c->add_option("target", connect.target, "HOST:PORT")->required();
-  c->add_option("--send", connect.send, "Send TEXT first, then half-close");
+  c->add_option("--send", connect.send, "Send TEXT once connected");
+  c->add_flag("--half-close", connect.half_close,
+              "Shut down writing after --send (the server reads end of stream)");
+  c->add_option("--idle", connect.idle,
+                "Stop after the server is silent this long (default: wait until it closes)");
   c->add_option("--timeout", connect.timeout, "Give up connecting after this long")
       ->capture_default_str();
   c->callback([&action] { action = [] { return tcp_connect(connect); }; });

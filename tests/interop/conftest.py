@@ -1,0 +1,101 @@
+"""Harness for the interop tests: the real peers (the tutorial's Python programs, Twisted)
+against the wirekit CLI and examples, all on loopback, every process stopped by its PID."""
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("WIREKIT_BUILD_DIR", ROOT / "build" / "dev"))
+WIREKIT = BUILD / "apps" / "wirekit" / "wirekit"
+EXAMPLES = BUILD / "examples"
+TUTORIAL = Path(__file__).resolve().parent / "tutorial"
+PYTHON = "/usr/bin/python3"  # Debian's interpreter: it sees the python3-* packages
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_tcp(port, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout}s")
+
+
+class Process:
+    """A background process whose stdout lines are collected as they arrive."""
+
+    def __init__(self, argv, **kwargs):
+        self.argv = [str(a) for a in argv]
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, bufsize=1, **kwargs)
+        self.lines = queue.Queue()
+        self.stderr_text = ""
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def line(self, timeout=10.0):
+        try:
+            return self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(f"{self.argv[0]} printed nothing within {timeout}s") from None
+
+    def wait(self, timeout=10.0):
+        """Waits for the process to exit by itself; returns its exit code."""
+        code = self.proc.wait(timeout=timeout)
+        self.stderr_text = self.proc.stderr.read()
+        return code
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        """Signals the process (by PID), waits, and returns its exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self.stderr_text = self.proc.stderr.read()
+        return code
+
+
+@pytest.fixture
+def spawn():
+    started = []
+
+    def start(argv, **kwargs):
+        p = Process(argv, **kwargs)
+        started.append(p)
+        return p
+
+    yield start
+    for p in started:
+        p.stop(signal.SIGKILL if p.proc.poll() is None else signal.SIGTERM)
+
+
+def run(argv, timeout=20, **kwargs):
+    """Runs a command to completion; returns CompletedProcess with text output."""
+    return subprocess.run([str(a) for a in argv], capture_output=True, text=True,
+                          timeout=timeout, **kwargs)
+
+
+def tutorial(name):
+    return [PYTHON, "-u", TUTORIAL / name]

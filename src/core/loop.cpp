@@ -38,24 +38,30 @@ IoSource::~IoSource() {
   detach();
 }
 
-void IoSource::ensure_attached() {
+void IoSource::watch_for(Interest i) {
+  if (fd_ < 0) return;
+  const bool add_writes = i == Interest::write && !watching_writes_;
+  const std::uint32_t events =
+      EPOLLIN | EPOLLRDHUP | EPOLLET | (add_writes || watching_writes_ ? EPOLLOUT : 0u);
   if (registered_) {
     if (loop_ != EventLoop::running()) {
       throw Error(errc::invalid_argument, "socket used from an event loop other than its own");
     }
-    return;
+    if (add_writes) loop_->modify(fd_, *this, events);
+  } else {
+    EventLoop& loop = EventLoop::current();
+    loop.watch(fd_, *this, events);
+    loop_ = &loop;
+    registered_ = true;
   }
-  if (fd_ < 0) return;
-  EventLoop& loop = EventLoop::current();
-  loop.watch(fd_, *this, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
-  loop_ = &loop;
-  registered_ = true;
+  watching_writes_ = watching_writes_ || add_writes;
 }
 
 void IoSource::detach() noexcept {
   if (loop_ == nullptr) return;
   if (registered_) loop_->unwatch(fd_);
   registered_ = false;
+  watching_writes_ = false;
   signal(true, true, *loop_);  // waiters retry and find the stream closed
   loop_ = nullptr;
 }

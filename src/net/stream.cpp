@@ -14,7 +14,7 @@ IoOperation::~IoOperation() {
 }
 
 void IoOperation::start_waiting() {
-  source_.ensure_attached();
+  source_.watch_for(wait_for_);
   source_.wait(wait_for_, *this);
   if (timeout_ > Duration::zero()) {
     EventLoop& loop = EventLoop::current();
@@ -26,8 +26,15 @@ void IoOperation::run() noexcept {
   if (status_ == Status::pending && !finished_) {
     finished_ = step();
     if (!finished_) {
-      source_.wait(wait_for_, *this);  // readiness was spurious or partial: keep waiting
-      return;
+      // Readiness was spurious or partial: keep waiting (perhaps the other way, for TLS).
+      try {
+        source_.watch_for(wait_for_);
+        source_.wait(wait_for_, *this);
+        return;
+      } catch (const Error& e) {
+        error_ = e.code();
+        finished_ = true;
+      }
     }
   }
   EventLoop::current().disarm(deadline_);

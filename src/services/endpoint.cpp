@@ -48,7 +48,10 @@ Task<std::vector<net::UdpSocket>> bind_udp(const Endpoint& endpoint) {
 
 std::string describe(const std::vector<net::SocketAddress>& addresses) {
   std::string out;
-  for (const auto& a : addresses) out += (out.empty() ? "" : ", ") + a.to_string();
+  for (const auto& a : addresses) {
+    if (!out.empty()) out += ", ";
+    out += a.to_string();
+  }
   return out;
 }
 

@@ -124,9 +124,10 @@ class IoSource final : public detail::EpollEntry {
   // The descriptor this source reports on; registered with a loop on the first wait.
   void set_fd(int fd) noexcept { fd_ = fd; }
   int fd() const noexcept { return fd_; }
-  // Registers the descriptor with the current loop (edge-triggered, both directions) unless it
-  // is already; throws if it belongs to another loop.
-  void ensure_attached();
+  // Makes sure the current loop's epoll reports direction `i` for the descriptor: registers it
+  // (edge-triggered) on first use, adds write interest the first time a write has to wait.
+  // Throws if the descriptor belongs to another loop.
+  void watch_for(Interest i);
   // Unregisters the descriptor and wakes the waiters (they find it closed); call before close.
   void detach() noexcept;
   EventLoop* loop() const noexcept { return loop_; }
@@ -147,6 +148,10 @@ class IoSource final : public detail::EpollEntry {
   EventLoop* loop_ = nullptr;
   int fd_ = -1;
   bool registered_ = false;
+  // Write interest is added only once a write has had to wait: a socket that only ever writes
+  // into free buffer space (request/response traffic) then costs the kernel no wakeup each time
+  // an ACK frees send space.
+  bool watching_writes_ = false;
   bool readable_ = true;  // unknown until registered: try the syscall first
   bool writable_ = true;
   bool hung_up_ = false;

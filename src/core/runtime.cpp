@@ -144,9 +144,17 @@ void Runtime::run_main(Task<void> main) {
   home.post([&home, task = std::make_shared<Task<void>>(stop_when_done(std::move(main), home))] {
     home.detached().spawn(std::move(*task));
   });
-  home.run();
-  for (std::size_t i = 1; i < loops_.size(); ++i) loops_[i]->stop();
-  for (auto& t : threads) t.join();
+  const auto stop_others = [&] {
+    for (std::size_t i = 1; i < loops_.size(); ++i) loops_[i]->stop();
+    for (auto& t : threads) t.join();
+  };
+  try {
+    home.run();
+  } catch (...) {
+    stop_others();
+    throw;
+  }
+  stop_others();
 }
 
 Task<void> Runtime::on_each(std::function<Task<void>(std::size_t)> make) {

@@ -6,8 +6,9 @@ namespace wirekit::services {
 
 LineSink stdout_lines() {
   return [](const std::string& line) {
-    std::fwrite(line.data(), 1, line.size(), stdout);
-    std::fputc('\n', stdout);
+    // One fwrite per line: stdio locks per call, so lines from several loops never interleave.
+    const std::string with_newline = line + '\n';
+    std::fwrite(with_newline.data(), 1, with_newline.size(), stdout);
     std::fflush(stdout);  // a pipe reader (a test, a log collector) sees each line at once
   };
 }

@@ -9,6 +9,7 @@ namespace {
 
 struct UdpServeFlags {
   services::UdpAckOptions ack;
+  BlockingFlags blocking;
 };
 
 struct UdpSendFlags {
@@ -17,7 +18,8 @@ struct UdpSendFlags {
   std::string timeout = "2s";
 };
 
-int udp_serve(const UdpServeFlags& flags) {
+int udp_serve(UdpServeFlags& flags) {
+  flags.ack.blocking = flags.blocking.parse();
   Runtime runtime{runtime_options(1)};
   auto main = [&]() -> Task<void> {
     const auto lines = services::stdout_lines();
@@ -69,6 +71,7 @@ void add_udp_commands(CLI::App& app, Action& action) {
       ->capture_default_str();
   s->add_option("--port", serve.ack.endpoint.port, "Port to listen on")->capture_default_str();
   s->add_option("--reply", serve.ack.reply, "The answer to every datagram")->capture_default_str();
+  add_blocking_flags(*s, serve.blocking);
   s->callback([&action] { action = [] { return udp_serve(serve); }; });
 
   static UdpSendFlags send;

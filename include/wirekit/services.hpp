@@ -87,6 +87,7 @@ class WelcomeService {
 struct UdpAckOptions {
   Endpoint endpoint{"localhost", 12345};
   std::string reply = "Message received";
+  Blocking blocking;  // each datagram is an attempt; a blocked sender's are dropped unanswered
 };
 // Prints "Message from ('IP', PORT): TEXT" for each datagram and answers `reply`, until the
 // task is cancelled.

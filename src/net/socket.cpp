@@ -46,6 +46,12 @@ Attempt closed_attempt() noexcept {
   return Attempt::failed(make_error_code(errc::closed));
 }
 
+Attempt blocked_or_failed(IoSource& source, Interest i, int err) noexcept {
+  if (err != EAGAIN) return Attempt::failed_errno(err);
+  source.clear(i);
+  return Attempt::blocked(i);
+}
+
 }  // namespace detail
 
 namespace {
@@ -103,11 +109,7 @@ Attempt SocketStream::try_read(std::span<std::byte> buffer) noexcept {
       return Attempt::done(static_cast<std::size_t>(n));
     }
     if (errno == EINTR) continue;
-    if (errno == EAGAIN) {
-      source.clear(Interest::read);
-      return Attempt::blocked(Interest::read);
-    }
-    return Attempt::failed_errno(errno);
+    return detail::blocked_or_failed(source, Interest::read, errno);
   }
 }
 
@@ -118,11 +120,7 @@ Attempt finish_write(IoSource& source, ssize_t n, std::size_t wanted) noexcept {
     if (static_cast<std::size_t>(n) < wanted) source.clear(Interest::write);
     return Attempt::done(static_cast<std::size_t>(n));
   }
-  if (errno == EAGAIN) {
-    source.clear(Interest::write);
-    return Attempt::blocked(Interest::write);
-  }
-  return Attempt::failed_errno(errno);
+  return detail::blocked_or_failed(source, Interest::write, errno);
 }
 
 }  // namespace
@@ -236,11 +234,7 @@ bool Listener::Accept::step() noexcept {
     }
     // The connection died in the backlog; the next one may be fine.
     if (errno == EINTR || errno == ECONNABORTED) continue;
-    if (errno == EAGAIN) {
-      source_.clear(Interest::read);
-      return record(Attempt::blocked(Interest::read));
-    }
-    return record(Attempt::failed_errno(errno));
+    return record(detail::blocked_or_failed(source_, Interest::read, errno));
   }
 }
 

@@ -137,11 +137,7 @@ bool UdpSocket::ReceiveFrom::step() noexcept {
       return true;
     }
     if (errno == EINTR) continue;
-    if (errno == EAGAIN) {
-      source_.clear(Interest::read);
-      return record(Attempt::blocked(Interest::read));
-    }
-    return record(Attempt::failed_errno(errno));
+    return record(detail::blocked_or_failed(source_, Interest::read, errno));
   }
 }
 
@@ -160,11 +156,7 @@ bool UdpSocket::SendTo::step() noexcept {
                                to_.native(), to_.native_size());
     if (n >= 0) return true;
     if (errno == EINTR) continue;
-    if (errno == EAGAIN) {
-      source_.clear(Interest::write);
-      return record(Attempt::blocked(Interest::write));
-    }
-    return record(Attempt::failed_errno(errno));
+    return record(detail::blocked_or_failed(source_, Interest::write, errno));
   }
 }
 

@@ -126,6 +126,22 @@ class Section {
   std::set<std::string> known_;
 };
 
+// Reads the optional [name] section of a service into `slot`: its endpoint, then what `read`
+// takes. An absent section, or enabled = false, leaves the service off.
+template <class Options, class Read>
+void read_service(const toml::table& root, const char* name, const std::string& source,
+                  std::optional<Options>& slot, Read read) {
+  slot.reset();
+  const toml::table* table = root.get_as<toml::table>(name);
+  if (table == nullptr) return;
+  Section s(*table, name, source);
+  Options options;
+  options.endpoint = s.endpoint(options.endpoint);
+  read(s, options);
+  if (s.enabled()) slot = std::move(options);
+  s.refuse_unknown_keys();
+}
+
 }  // namespace
 
 ServerConfig parse_server_config(std::string_view toml_text, const std::string& source_name) {
@@ -145,13 +161,9 @@ ServerConfig parse_server_config(std::string_view toml_text, const std::string& 
     }
   }
   const toml::table empty;
-  const auto table_of = [&](const char* name) -> const toml::table* {
-    return root.get_as<toml::table>(name);
-  };
-
   ServerConfig config;
   {
-    const toml::table* t = table_of("server");
+    const toml::table* t = root.get_as<toml::table>("server");
     Section s(t != nullptr ? *t : empty, "server", source_name);
     config.threads = static_cast<std::size_t>(s.integer("threads", 0, 0, 1024));
     config.shutdown_grace = s.duration("shutdown_grace", config.shutdown_grace);
@@ -159,35 +171,17 @@ ServerConfig parse_server_config(std::string_view toml_text, const std::string& 
         static_cast<std::size_t>(s.integer("max_connections", 10'000, 1, 10'000'000));
     s.refuse_unknown_keys();
   }
-  config.echo.reset();
-  if (const toml::table* t = table_of("echo")) {
-    Section s(*t, "echo", source_name);
-    EchoOptions o;
-    o.endpoint = s.endpoint(o.endpoint);
-    o.blocking = s.blocking();
-    if (s.enabled()) config.echo = o;
-    s.refuse_unknown_keys();
-  }
-  config.welcome.reset();
-  if (const toml::table* t = table_of("welcome")) {
-    Section s(*t, "welcome", source_name);
-    WelcomeOptions o;
-    o.endpoint = s.endpoint(o.endpoint);
+  read_service(root, "echo", source_name, config.echo,
+               [](Section& s, EchoOptions& o) { o.blocking = s.blocking(); });
+  read_service(root, "welcome", source_name, config.welcome, [](Section& s, WelcomeOptions& o) {
     o.message = s.text("message", o.message);
     o.blocked_message = s.text("blocked_message", o.blocked_message);
     o.blocking = s.blocking();
-    if (s.enabled()) config.welcome = o;
-    s.refuse_unknown_keys();
-  }
-  config.udp.reset();
-  if (const toml::table* t = table_of("udp")) {
-    Section s(*t, "udp", source_name);
-    UdpAckOptions o;
-    o.endpoint = s.endpoint(o.endpoint);
+  });
+  read_service(root, "udp", source_name, config.udp, [](Section& s, UdpAckOptions& o) {
     o.reply = s.text("reply", o.reply);
-    if (s.enabled()) config.udp = o;
-    s.refuse_unknown_keys();
-  }
+    o.blocking = s.blocking();
+  });
   return config;
 }
 

@@ -25,6 +25,7 @@ std::string printable(std::span<const std::byte> data) {
 }  // namespace
 
 Task<void> serve_udp_ack(net::UdpSocket& socket, const UdpAckOptions& options, LineSink lines) {
+  const std::shared_ptr<guard::IpBlocker> blocker = make_blocker(options.blocking);
   std::vector<std::byte> buffer(65536);  // the largest UDP payload
   for (;;) {
     net::Datagram d;
@@ -34,6 +35,10 @@ Task<void> serve_udp_ack(net::UdpSocket& socket, const UdpAckOptions& options, L
       if (e.code() == errc::cancelled) co_return;
       // A previous reply's ICMP "port unreachable" surfaces on the next call: not our failure.
       if (e.code() != std::errc::connection_refused) throw;
+      continue;
+    }
+    if (blocker && !guard::admitted(blocker->check(d.from.ip()))) {
+      log().debug("dropped a datagram from {}: blocked", d.from.to_string());
       continue;
     }
     lines("Message from " + d.from.python_repr() + ": " +

@@ -57,3 +57,21 @@ def test_example_programs(spawn):
     python_server.line()
     result = run([EXAMPLES / "udp_client", port])
     assert result.stdout == "Response from server: Message received\n", result.stderr
+
+
+def test_block_after_drops_a_flooding_senders_datagrams(spawn):
+    server = spawn([WIREKIT, "udp", "serve", "--port", "0", "--host", "127.0.0.1",
+                    "--block-after", "3"])
+    port = int(server.line().rsplit(" ", 1)[1])
+    answered = 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.5)
+        for i in range(5):
+            s.sendto(f"datagram {i}".encode(), ("127.0.0.1", port))
+            try:
+                answered += s.recvfrom(100)[0] == b"Message received"
+            except socket.timeout:
+                pass
+    assert answered == 3
+    assert [server.line().rsplit(": ", 1)[1] for _ in range(3)] == \
+        ["datagram 0", "datagram 1", "datagram 2"]

@@ -125,15 +125,7 @@ Task<T> run_on(EventLoop& target, Task<T> task) {
   co_await detail::LoopHop{target};
   std::optional<detail::Stored<T>> value;
   std::exception_ptr error;
-  try {
-    if constexpr (std::is_void_v<T>) {
-      co_await task;
-    } else {
-      value.emplace(co_await task);
-    }
-  } catch (...) {
-    error = std::current_exception();
-  }
+  co_await detail::settle(task, value, error);
   co_await detail::LoopHop{home};
   if (error) std::rethrow_exception(error);
   if constexpr (!std::is_void_v<T>) co_return std::move(*value);
@@ -163,7 +155,7 @@ class Runtime {
     main.add_stop_token(stop_token());
     std::optional<detail::Stored<T>> value;
     std::exception_ptr error;
-    run_main(capture(std::move(main), value, error));
+    run_main(detail::settle(main, value, error));
     if (error) std::rethrow_exception(error);
     if constexpr (!std::is_void_v<T>) return std::move(*value);
   }
@@ -177,20 +169,6 @@ class Runtime {
   Task<void> on_each(std::function<Task<void>(std::size_t)> make);
 
  private:
-  template <class T>
-  static Task<void> capture(Task<T> main, std::optional<detail::Stored<T>>& value,
-                            std::exception_ptr& error) {
-    try {
-      if constexpr (std::is_void_v<T>) {
-        co_await main;
-        value.emplace();
-      } else {
-        value.emplace(co_await main);
-      }
-    } catch (...) {
-      error = std::current_exception();
-    }
-  }
   void run_main(Task<void> main);
 
   class SignalWatch;

@@ -17,6 +17,7 @@
 #include <stop_token>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 #include <wirekit/core/loop.hpp>
 
@@ -209,6 +210,30 @@ Task<T> Promise<T>::get_return_object() noexcept {
 inline Task<void> Promise<void>::get_return_object() noexcept {
   return Task<void>{std::coroutine_handle<Promise<void>>::from_promise(*this)};
 }
+}  // namespace detail
+
+namespace detail {
+
+// A task's result as a value: void becomes std::monostate.
+template <class T>
+using Stored = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+// Awaits `task` and keeps its value or its exception; never throws. What every combinator
+// needs before it decides what to do with a child's outcome.
+template <class T>
+Task<void> settle(Task<T>& task, std::optional<Stored<T>>& value, std::exception_ptr& error) {
+  try {
+    if constexpr (std::is_void_v<T>) {
+      co_await task;
+      value.emplace();
+    } else {
+      value.emplace(co_await task);
+    }
+  } catch (...) {
+    error = std::current_exception();
+  }
+}
+
 }  // namespace detail
 
 namespace this_task {

@@ -24,9 +24,6 @@ namespace wirekit {
 
 namespace detail {
 
-template <class T>
-using Stored = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
-
 // Told when a child driver finishes; returns the coroutine to resume next.
 class ChildOwner {
  public:
@@ -129,16 +126,7 @@ template <class T>
 ChildDriver drive_child(Task<T>& task, std::optional<Stored<T>>& out, Fanout& fanout,
                         std::size_t index) {
   std::exception_ptr error;
-  try {
-    if constexpr (std::is_void_v<T>) {
-      co_await task;
-      out.emplace();
-    } else {
-      out.emplace(co_await task);
-    }
-  } catch (...) {
-    error = std::current_exception();
-  }
+  co_await settle(task, out, error);
   fanout.completed(index, error);
 }
 

@@ -37,6 +37,10 @@ int open_socket(int family, int type, const std::string& context);
 // errc::closed.
 IoSource& closed_source() noexcept;
 Attempt closed_attempt() noexcept;
+// After a failed non-blocking syscall: EAGAIN means "wait for `i`" (and the direction is no
+// longer ready); any other errno is the failure.
+Attempt blocked_or_failed(IoSource& source, Interest i, int err) noexcept;
+
 inline IoSource& source_of(const std::unique_ptr<SocketCore>& core) noexcept {
   return core ? core->source : closed_source();
 }

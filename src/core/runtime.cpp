@@ -118,7 +118,7 @@ class Runtime::SignalWatch final : public detail::EpollEntry {
 
 // ---- Runtime ------------------------------------------------------------------------------
 
-Runtime::Runtime(RuntimeOptions options) : options_(options) {
+Runtime::Runtime(RuntimeOptions options) {
   const std::size_t n = options.threads != 0 ? options.threads : default_threads();
   loops_.reserve(n);
   for (std::size_t i = 0; i < n; ++i) loops_.push_back(std::make_unique<EventLoop>());

@@ -172,7 +172,6 @@ class Runtime {
   void run_main(Task<void> main);
 
   class SignalWatch;
-  RuntimeOptions options_;
   std::stop_source stop_;
   std::vector<std::unique_ptr<EventLoop>> loops_;
   std::unique_ptr<SignalWatch> signals_;

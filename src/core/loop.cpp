@@ -101,7 +101,7 @@ class EventLoop::Wakeup final : public detail::EpollEntry {
   Wakeup() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
     if (fd_ < 0) throw_errno("eventfd");
   }
-  ~Wakeup() { ::close(fd_); }
+  ~Wakeup() override { ::close(fd_); }
   Wakeup(const Wakeup&) = delete;
   Wakeup& operator=(const Wakeup&) = delete;
 

@@ -87,7 +87,7 @@ class Runtime::SignalWatch final : public detail::EpollEntry {
     if (fd_ < 0) throw_errno("signalfd");
     runtime_.loop(0).watch(fd_, *this, EPOLLIN);
   }
-  ~SignalWatch() {
+  ~SignalWatch() override {
     runtime_.loop(0).unwatch(fd_);
     ::close(fd_);
     pthread_sigmask(SIG_SETMASK, &previous_, nullptr);

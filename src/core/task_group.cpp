@@ -45,7 +45,7 @@ ChildDriver drive_group_child(Task<void> task, TaskGroup& group) {
 }  // namespace
 }  // namespace detail
 
-TaskGroup::TaskGroup(OnError policy, std::stop_token parent) : policy_(policy) {
+TaskGroup::TaskGroup(OnError policy, const std::stop_token& parent) : policy_(policy) {
   if (parent.stop_possible()) link_.emplace(parent, detail::StopForwarder{&scope_});
   idle_.set();
 }

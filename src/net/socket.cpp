@@ -14,8 +14,8 @@ namespace wirekit::net {
 
 namespace detail {
 
-SocketCore::SocketCore(int fd_in, SocketAddress peer_in) noexcept
-    : fd(fd_in), peer(std::move(peer_in)) {
+SocketCore::SocketCore(int fd_in, const SocketAddress& peer_in) noexcept
+    : fd(fd_in), peer(peer_in) {
   source.set_fd(fd);
 }
 

@@ -29,6 +29,7 @@ Task<void> run_server(Runtime& runtime, const ServerConfig& config, LineSink lin
   }
 
   std::vector<Task<void>> running;
+  running.reserve(tcp_servers.size() + udp_sockets.size());
   for (std::size_t i = 0; i < tcp_servers.size(); ++i) {
     running.push_back(tcp_servers[i]->serve(runtime, handlers[i]));
   }

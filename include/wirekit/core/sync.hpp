@@ -16,7 +16,7 @@ class Event {
   class Awaiter final : public detail::Waiter, detail::Suspension {
    public:
     explicit Awaiter(Event& event) noexcept : event_(event) {}
-    ~Awaiter();
+    ~Awaiter() override;
     bool await_ready() const noexcept { return event_.set_; }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {

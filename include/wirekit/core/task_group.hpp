@@ -217,7 +217,7 @@ class TaskGroup final : public detail::ChildOwner {
     log,         // failures are logged and forgotten (servers: one bad connection is not fatal)
   };
 
-  explicit TaskGroup(OnError policy = OnError::cancel_all, std::stop_token parent = {});
+  explicit TaskGroup(OnError policy = OnError::cancel_all, const std::stop_token& parent = {});
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;
   ~TaskGroup();

@@ -53,7 +53,7 @@ class SleepAwaiter final : public TimerEntry, Suspension {
 class StopAtDeadline final : public TimerEntry {
  public:
   StopAtDeadline(std::stop_source& source, Clock::time_point deadline);
-  ~StopAtDeadline();
+  ~StopAtDeadline() override;
   bool fired() const noexcept { return fired_; }
   void run() noexcept override;
 

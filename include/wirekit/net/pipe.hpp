@@ -33,6 +33,6 @@ class PipeStream final : public Stream {
 };
 
 // Two connected ends; each direction buffers at most `capacity` bytes.
-std::pair<PipeStream, PipeStream> make_pipe(std::size_t capacity = 64 * 1024);
+std::pair<PipeStream, PipeStream> make_pipe(std::size_t capacity = std::size_t{64} << 10);
 
 }  // namespace wirekit::net

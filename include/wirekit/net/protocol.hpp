@@ -24,8 +24,8 @@ namespace wirekit::net {
 // callback returns (before more data is read, so a slow peer slows the protocol down).
 class Transport {
  public:
-  explicit Transport(Stream& stream, SocketAddress peer, SocketAddress host)
-      : stream_(stream), peer_(std::move(peer)), host_(std::move(host)) {}
+  Transport(Stream& stream, const SocketAddress& peer, const SocketAddress& host)
+      : stream_(stream), peer_(peer), host_(host) {}
 
   void write(std::span<const std::byte> data);
   void write(std::string_view text) { write(std::as_bytes(std::span(text.data(), text.size()))); }
@@ -57,7 +57,7 @@ class Protocol {
   virtual void connection_made() {}
   virtual void data_received(std::span<const std::byte> data) = 0;
   // `reason` is null for a clean close (either side), else the failure that ended it.
-  virtual void connection_lost(std::exception_ptr /*reason*/) {}
+  virtual void connection_lost(const std::exception_ptr& /*reason*/) {}
 
   Transport& transport() noexcept { return *transport_; }
 

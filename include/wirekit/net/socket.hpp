@@ -19,7 +19,7 @@ namespace detail {
 // A descriptor and its readiness; heap-held so the stream object can move while the loop
 // keeps pointing at the IoSource.
 struct SocketCore {
-  explicit SocketCore(int fd_in, SocketAddress peer_in = {}) noexcept;
+  explicit SocketCore(int fd_in, const SocketAddress& peer_in = {}) noexcept;
   ~SocketCore();
   SocketCore(const SocketCore&) = delete;
   SocketCore& operator=(const SocketCore&) = delete;

@@ -166,7 +166,7 @@ struct UpperOnceProtocol final : Protocol {
     transport().write(s);
     transport().lose_connection();
   }
-  void connection_lost(std::exception_ptr reason) override { clean = reason == nullptr; }
+  void connection_lost(const std::exception_ptr& reason) override { clean = reason == nullptr; }
   static inline bool clean = false;
 };
 

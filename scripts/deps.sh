@@ -7,11 +7,14 @@ set -euo pipefail
 build_pkgs=(
   cmake ninja-build ccache g++ pkg-config make
   libc-ares-dev libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  zlib1g-dev libdeflate-dev libbrotli-dev libzstd-dev   # HTTP content-encoding
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev python3-pytest
   clang libclang-rt-14-dev   # libFuzzer targets and their corpus replay
   python3-twisted            # the tutorial's §8.1 Twisted echo, run against wirekit in interop tests
+  python3-requests python3-aiohttp curl   # HTTP clients of the interop tests
+  zstd gzip brotli python3-brotli   # other implementations the codec tests compare against
   iproute2 procps
 )
 bench_pkgs=(wrk socat time bc gcc nginx python3-aiohttp)

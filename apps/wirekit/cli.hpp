@@ -24,6 +24,8 @@ void add_tcp_commands(CLI::App& app, Action& action);
 void add_udp_commands(CLI::App& app, Action& action);
 void add_echo_command(CLI::App& app, Action& action);
 void add_serve_command(CLI::App& app, Action& action);
+void add_http_commands(CLI::App& app, Action& action);
+void add_hello_command(CLI::App& app, Action& action);
 
 // --block-after N --block-window D --allow CIDR --deny CIDR, for every server command.
 struct BlockingFlags {

@@ -17,6 +17,7 @@
 
 #include <wirekit/core.hpp>
 #include <wirekit/guard.hpp>
+#include <wirekit/http.hpp>
 #include <wirekit/net.hpp>
 
 namespace wirekit::services {
@@ -97,6 +98,21 @@ Task<void> serve_udp_ack(net::UdpSocket& socket, const UdpAckOptions& options, L
 net::ConnectionHandler guarded(std::shared_ptr<guard::IpBlocker> blocker,
                                net::ConnectionHandler handler);
 
+// ---- §5.1 hello (the aiohttp app) and §4.2 static files ---------------------------------------
+// GET {prefix} (or /) → "Hello, Anonymous!", GET {prefix}/{name} → "Hello, {name}!" (text/plain).
+void add_hello_routes(http::Router& router, std::string_view prefix = "");
+
+struct WebOptions {
+  Endpoint endpoint{"localhost", 8080};
+  bool hello = true;                       // /hello and /hello/{name}
+  bool health = true;                      // /healthz → "ok"
+  std::optional<std::string> static_root;  // files at / when set
+  http::ServerOptions http;
+  Blocking blocking;
+};
+// The router of the integrated server's HTTP service.
+http::Router web_routes(const WebOptions& options);
+
 // ---- the integrated server (`wirekit serve`) ---------------------------------------------------
 struct ServerConfig {
   std::size_t threads = 0;  // event loops; 0: one per core
@@ -105,6 +121,7 @@ struct ServerConfig {
   std::optional<EchoOptions> echo = EchoOptions{};
   std::optional<WelcomeOptions> welcome = WelcomeOptions{};
   std::optional<UdpAckOptions> udp = UdpAckOptions{};
+  std::optional<WebOptions> web = WebOptions{};
 };
 
 // Reads wirekit.toml (docs/configuration.md). A missing section turns its service off; an

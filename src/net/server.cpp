@@ -58,6 +58,7 @@ TcpServer::TcpServer(const std::vector<SocketAddress>& addresses, ServeOptions o
   ListenOptions listen = options.listen;
   listen.reuse_port = listen.reuse_port || loops > 1;
   listeners_.resize(loops);
+  loop_states_.resize(loops);
   std::exception_ptr first_skipped;
   for (SocketAddress address : addresses) {
     try {
@@ -95,7 +96,16 @@ Task<void> TcpServer::serve(Runtime& runtime, ConnectionHandler handler) {
   co_await runtime.on_each([this, &handler](std::size_t i) { return serve_loop(i, handler); });
 }
 
+std::stop_token TcpServer::draining() const noexcept {
+  const EventLoop* current = EventLoop::running();
+  for (const LoopState& s : loop_states_) {
+    if (s.loop == current) return s.draining.get_token();
+  }
+  return {};
+}
+
 Task<void> TcpServer::serve_loop(std::size_t loop, const ConnectionHandler& handler) {
+  loop_states_[loop].loop = &EventLoop::current();
   const std::size_t cap = (options_.max_connections + listeners_.size() - 1) / listeners_.size();
   TaskGroup connections{TaskGroup::OnError::log};
   Event capacity;
@@ -132,6 +142,7 @@ Task<void> TcpServer::serve_loop(std::size_t loop, const ConnectionHandler& hand
     if (e.code() != errc::cancelled) failure = std::current_exception();
   }
   for (TcpListener& listener : listeners_[loop]) listener.close();
+  loop_states_[loop].draining.request_stop();
   Task<void> drained = drain(connections, options_.shutdown_grace);
   drained.set_stop_token({});
   co_await drained;

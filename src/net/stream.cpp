@@ -20,6 +20,8 @@ void IoOperation::start_waiting() {
     EventLoop& loop = EventLoop::current();
     loop.arm(deadline_, loop.now() + timeout_);
   }
+  // Last: a token already requested cancels at once, through the same path as any other.
+  if (also_until_.stop_possible()) until_callback_.emplace(also_until_, CancelWait{this});
 }
 
 void IoOperation::run() noexcept {
@@ -38,17 +40,20 @@ void IoOperation::run() noexcept {
     }
   }
   EventLoop::current().disarm(deadline_);
+  until_callback_.reset();
   leave(*this);
   handle_.resume();
 }
 
 void IoOperation::cancel() noexcept {
+  if (status_ != Status::pending) return;  // both tokens fired
   source_.forget(*this);
   status_ = Status::cancelled;
   EventLoop::current().schedule(*this);
 }
 
 void IoOperation::expire() noexcept {
+  if (status_ != Status::pending) return;
   source_.forget(*this);
   status_ = Status::timed_out;
   EventLoop::current().schedule(*this);
@@ -123,6 +128,19 @@ bool WritevAll::step() noexcept {
 
 std::string WritevAll::describe() const {
   return "write to " + stream_.describe();
+}
+
+WaitReadable::WaitReadable(Stream& stream) noexcept
+    : TimedOperation(stream.io_source(), stream.read_timeout()), stream_(stream) {}
+
+bool WaitReadable::step() noexcept {
+  if (!stream_.is_open()) return record(Attempt::failed(make_error_code(errc::closed)));
+  if (stream_.has_buffered_input() || source_.ready(Interest::read)) return true;
+  return record(Attempt::blocked(Interest::read));
+}
+
+std::string WaitReadable::describe() const {
+  return "wait for data from " + stream_.describe();
 }
 
 ShutdownWrite::ShutdownWrite(Stream& stream) noexcept

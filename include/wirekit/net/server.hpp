@@ -41,11 +41,21 @@ class TcpServer {
 
   std::size_t loops() const noexcept { return listeners_.size(); }
 
+  // Requested on a loop when its shutdown begins, before the grace period: for handlers to end
+  // idle connections at once (an HTTP keep-alive wait) while requests in flight finish. Call it
+  // from a connection's own loop; it is requested on that loop's thread.
+  std::stop_token draining() const noexcept;
+
  private:
   Task<void> serve_loop(std::size_t loop, const ConnectionHandler& handler);
 
   ServeOptions options_;
   std::vector<std::vector<TcpListener>> listeners_;  // [loop][address]
+  struct LoopState {
+    EventLoop* loop = nullptr;
+    std::stop_source draining;
+  };
+  std::vector<LoopState> loop_states_;
 };
 
 }  // namespace wirekit::net

@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -66,6 +68,7 @@ class IoOperation : public wirekit::detail::Waiter, protected wirekit::detail::S
       : wirekit::detail::Waiter(std::move(other)),
         source_(other.source_),
         timeout_(other.timeout_),
+        also_until_(std::move(other.also_until_)),
         error_(other.error_),
         wait_for_(other.wait_for_) {
     deadline_.operation = this;
@@ -91,6 +94,7 @@ class IoOperation : public wirekit::detail::Waiter, protected wirekit::detail::S
 
   IoSource& source_;
   Duration timeout_;
+  std::stop_token also_until_;  // a second token that cancels the wait (see TimedOperation::until)
   std::error_code error_;
   Interest wait_for_ = Interest::read;
 
@@ -100,10 +104,15 @@ class IoOperation : public wirekit::detail::Waiter, protected wirekit::detail::S
     IoOperation* operation = nullptr;
     void run() noexcept override { operation->expire(); }
   };
+  struct CancelWait {
+    IoOperation* operation;
+    void operator()() const noexcept { operation->cancel(); }
+  };
   void start_waiting();
   void expire() noexcept;
 
   Deadline deadline_;
+  std::optional<std::stop_callback<CancelWait>> until_callback_;
   Status status_ = Status::pending;
   bool finished_ = false;
 };
@@ -114,6 +123,12 @@ class TimedOperation : public IoOperation {
  public:
   Derived timeout(Duration d) && noexcept {
     timeout_ = d;
+    return static_cast<Derived&&>(*this);
+  }
+  // Also stops waiting, as if cancelled, when `token` is requested. The request must come
+  // from the loop's own thread (a server's drain signal does).
+  Derived until(std::stop_token token) && noexcept {
+    also_until_ = std::move(token);
     return static_cast<Derived&&>(*this);
   }
 
@@ -169,6 +184,18 @@ class WritevAll final : public detail::TimedOperation<WritevAll> {
   std::span<iovec> rest_;
 };
 
+// co_await → the stream has input to read (or its end, or an error); reads nothing.
+class WaitReadable final : public detail::TimedOperation<WaitReadable> {
+ public:
+  explicit WaitReadable(Stream& stream) noexcept;
+  void await_resume() const { rethrow_failure(); }
+
+ private:
+  bool step() noexcept override;
+  std::string describe() const override;
+  Stream& stream_;
+};
+
 // co_await → the write side is shut down (the peer reads end of stream).
 class ShutdownWrite final : public detail::TimedOperation<ShutdownWrite> {
  public:
@@ -201,6 +228,9 @@ class Stream {
     return WritevAll(*this, chunks);
   }
   [[nodiscard]] ShutdownWrite shutdown_write() noexcept { return ShutdownWrite(*this); }
+  // Waits until reading would make progress, without taking a buffer: an idle connection of a
+  // server then holds no read buffer while it waits for its next request.
+  [[nodiscard]] WaitReadable wait_readable() noexcept { return WaitReadable(*this); }
   // Fills `buffer` completely; throws Error(errc::unexpected_eof) if the peer closes first.
   Task<void> read_exact(std::span<std::byte> buffer);
   // Reads until the peer closes, at most `limit` bytes (Error(errc::limit_exceeded) beyond).
@@ -225,6 +255,9 @@ class Stream {
   virtual Attempt try_writev(std::span<const iovec> chunks) noexcept;
   virtual Attempt try_shutdown_write() noexcept = 0;
   virtual IoSource& io_source() noexcept = 0;
+  // Input already decrypted or buffered inside the stream (TLS), which the descriptor's
+  // readiness does not show.
+  virtual bool has_buffered_input() const noexcept { return false; }
 
  protected:
   Stream(Stream&&) noexcept = default;

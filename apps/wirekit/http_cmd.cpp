@@ -1,0 +1,83 @@
+// wirekit http serve — tutorial §4.2; wirekit hello — §5.1 (the aiohttp app).
+#include "cli.hpp"
+
+namespace wirekit::cli {
+
+namespace {
+
+struct HttpServeFlags {
+  std::string root = ".";
+  services::Endpoint endpoint{"localhost", 8000};
+  std::size_t threads = 0;
+  bool no_listing = false;
+  BlockingFlags blocking;
+};
+
+struct HelloFlags {
+  services::Endpoint endpoint{"localhost", 8080};
+  std::size_t threads = 0;
+  BlockingFlags blocking;
+};
+
+// Binds, announces with `announce(first bound address)`, and serves `router` until stopped.
+int serve_http(http::Router router, const services::Endpoint& endpoint, std::size_t threads,
+               const std::function<std::string(const net::SocketAddress&)>& announce) {
+  Runtime runtime{runtime_options(threads)};
+  http::Server server{std::move(router)};
+  auto main = [&]() -> Task<void> {
+    auto tcp = co_await services::bind_tcp(endpoint, {}, runtime.size());
+    services::stdout_lines()(announce(tcp->local_addresses().front()));
+    co_await server.serve(runtime, *tcp);
+  };
+  runtime.run(main());
+  return 0;
+}
+
+int http_serve(const HttpServeFlags& flags) {
+  http::Router router;
+  router.get("/{path...}", http::StaticFiles({.root = flags.root, .listing = !flags.no_listing}));
+  return serve_http(std::move(router), flags.endpoint, flags.threads, [](const auto& at) {
+    const std::string host = at.ip().to_string();
+    return "Serving HTTP on " + host + " port " + std::to_string(at.port()) + " (http://" +
+           (at.family() == AF_INET6 ? "[" + host + "]" : host) + ":" + std::to_string(at.port()) +
+           "/) ...";
+  });
+}
+
+int hello(const HelloFlags& flags) {
+  http::Router router;
+  services::add_hello_routes(router);
+  return serve_http(std::move(router), flags.endpoint, flags.threads, [&](const auto& at) {
+    return "======== Running on http://" + flags.endpoint.host + ":" + std::to_string(at.port()) +
+           " ========\n(Press CTRL+C to quit)";
+  });
+}
+
+}  // namespace
+
+void add_http_commands(CLI::App& app, Action& action) {
+  CLI::App* http = app.add_subcommand("http", "HTTP server and client (tutorial §4)");
+  http->require_subcommand(1);
+
+  static HttpServeFlags serve;
+  CLI::App* s = http->add_subcommand("serve", "Serve a directory's files (§4.2)");
+  s->add_option("dir", serve.root, "Directory to serve")->capture_default_str();
+  s->add_option("--port", serve.endpoint.port, "Port to listen on")->capture_default_str();
+  s->add_option("--bind", serve.endpoint.host, "Address or name to listen on ('' for all)")
+      ->capture_default_str();
+  s->add_flag("--no-listing", serve.no_listing, "Answer 403 for directories without index.html");
+  add_threads_flag(*s, serve.threads);
+  s->callback([&action] { action = [] { return http_serve(serve); }; });
+}
+
+void add_hello_command(CLI::App& app, Action& action) {
+  static HelloFlags flags;
+  CLI::App* h = app.add_subcommand("hello", "The aiohttp hello app: GET / and GET /{name} (§5.1)");
+  h->add_option("--port", flags.endpoint.port, "Port to listen on")->capture_default_str();
+  h->add_option("--host", flags.endpoint.host, "Address or name to listen on")
+      ->capture_default_str();
+  add_threads_flag(*h, flags.threads);
+  h->callback([&action] { action = [] { return hello(flags); }; });
+}
+
+}  // namespace wirekit::cli

@@ -1,0 +1,155 @@
+// HTTP requests and responses as handlers see them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <wirekit/core.hpp>
+#include <wirekit/http/parser.hpp>
+#include <wirekit/net/address.hpp>
+
+namespace wirekit::http {
+
+// "OK", "Not Found"...; "" for a code without a standard phrase.
+std::string_view reason_phrase(int status) noexcept;
+
+// Decodes %XX escapes. With `plus_as_space`, '+' is a space (query strings). Returns nullopt on
+// a malformed escape.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_as_space = false);
+std::string percent_encode(std::string_view text);  // everything but unreserved characters
+std::string html_escape(std::string_view text);
+
+class Request;
+class Response;
+using Handler = std::function<Task<Response>(Request&)>;
+
+// What routing found for a request (see Router::match).
+struct RouteMatch {
+  const Handler* handler = nullptr;  // null: 404 or 405
+  std::vector<std::pair<std::string_view, std::string>> params;
+  std::optional<std::size_t> max_body;
+  std::string allow;      // for 405 and OPTIONS: "GET, HEAD, POST"
+  bool bad_path = false;  // a parameter held an invalid %-escape
+};
+
+// Response header fields, in order; names compare case-insensitively.
+class Headers {
+ public:
+  void set(std::string_view name, std::string value);  // replaces every field of that name
+  void add(std::string_view name, std::string value);
+  void remove(std::string_view name) noexcept;
+  std::optional<std::string_view> get(std::string_view name) const noexcept;
+  bool contains(std::string_view name) const noexcept { return get(name).has_value(); }
+
+  using Field = std::pair<std::string, std::string>;
+  std::vector<Field>::const_iterator begin() const noexcept { return fields_.begin(); }
+  std::vector<Field>::const_iterator end() const noexcept { return fields_.end(); }
+  bool empty() const noexcept { return fields_.empty(); }
+
+ private:
+  std::vector<Field> fields_;
+};
+
+class Request {
+ public:
+  Request(const RequestHead& head, const net::SocketAddress& peer);
+
+  std::string_view method() const noexcept { return head_->method; }
+  std::string_view target() const noexcept { return head_->target; }
+  // The path of the target, still percent-encoded ("/files/a%20b"); route parameters are decoded.
+  std::string_view path() const noexcept { return path_; }
+  std::string_view query_string() const noexcept { return query_; }
+  // The first value of query parameter `name`, decoded.
+  std::optional<std::string> query(std::string_view name) const;
+  std::optional<std::string_view> header(std::string_view name) const noexcept {
+    return head_->header(name);
+  }
+  std::span<const Header> headers() const noexcept { return head_->headers; }
+  int minor_version() const noexcept { return head_->minor_version; }
+  bool keep_alive() const noexcept { return head_->framing.keep_alive; }
+  const net::SocketAddress& peer() const noexcept { return *peer_; }
+
+  // The body, with its Content-Encoding (gzip, br, zstd, deflate) already undone.
+  const std::string& body() const noexcept { return body_; }
+  std::string& mutable_body() noexcept { return body_; }
+  // The body parsed as JSON; throws Error(errc::protocol_error) naming the problem.
+  nlohmann::json json() const;
+
+  // A route parameter ("name" for "/hello/{name}"), decoded; empty if there is none.
+  std::string_view param(std::string_view name) const noexcept;
+  // Routing's outcome, once the router has matched this request.
+  const RouteMatch* route() const noexcept { return route_ ? &*route_ : nullptr; }
+  const RouteMatch& set_route(RouteMatch match) { return route_.emplace(std::move(match)); }
+
+  // Values middleware leaves for handlers (the JWT guard's claims, a request id...).
+  void set_attribute(std::string name, std::string value);
+  std::optional<std::string_view> attribute(std::string_view name) const noexcept;
+
+ private:
+  const RequestHead* head_;
+  const net::SocketAddress* peer_;
+  std::string_view path_;
+  std::string_view query_;
+  std::string body_;
+  std::optional<RouteMatch> route_;
+  std::vector<std::pair<std::string, std::string>> attributes_;
+};
+
+class BodyWriter;
+
+class Response {
+ public:
+  explicit Response(int code = 200) : status(code) {}
+
+  static Response text(std::string body, int code = 200);  // text/plain; charset=utf-8
+  static Response html(std::string body, int code = 200);
+  static Response json(const nlohmann::json& value, int code = 200);
+  // A response whose body is produced piece by piece and sent chunked.
+  static Response stream(std::string content_type, std::function<Task<void>(BodyWriter&)> producer,
+                         int code = 200);
+  // The standard page for an error status: "404 Not Found".
+  static Response error(int code, std::string_view detail = {});
+
+  Response& header(std::string_view name, std::string value) {
+    headers.set(name, std::move(value));
+    return *this;
+  }
+
+  // A range of an open file, sent with sendfile(2). The descriptor is shared so a cached file
+  // can serve many responses.
+  struct FileBody {
+    std::shared_ptr<const int> fd;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+  };
+
+  int status;
+  Headers headers;
+  std::string body;
+  std::optional<FileBody> file;
+  std::function<Task<void>(BodyWriter&)> producer;
+
+  // Bytes of body this response sends (for the access log and Content-Length).
+  std::uint64_t body_size() const noexcept { return file ? file->length : body.size(); }
+};
+
+// Hands a streaming response's producer a way to send pieces (chunked on HTTP/1.1).
+class BodyWriter {
+ public:
+  virtual ~BodyWriter() = default;
+  virtual Task<void> write(std::string_view data) = 0;
+};
+
+// Wraps the rest of the chain: call `next(request)` to go on, or answer yourself.
+using Middleware = std::function<Task<Response>(Request&, const Handler& next)>;
+
+}  // namespace wirekit::http

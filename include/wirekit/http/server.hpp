@@ -1,0 +1,73 @@
+// The HTTP/1.1 server: keep-alive, pipelining, timeouts, limits, graceful shutdown.
+//
+//   http::Router router;
+//   router.get("/", [](http::Request&) -> Task<http::Response> {
+//     co_return http::Response::text("Hello, Anonymous!");
+//   });
+//   http::Server server{std::move(router)};
+//   net::TcpServer tcp{{*net::SocketAddress::parse("127.0.0.1:8080")}};
+//   co_await server.serve(tcp);
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <wirekit/core.hpp>
+#include <wirekit/http/message.hpp>
+#include <wirekit/http/router.hpp>
+#include <wirekit/net/server.hpp>
+
+namespace wirekit::http {
+
+// Timeouts and limits, with nginx's defaults where nginx has one.
+struct ServerOptions {
+  Limits limits;
+  Duration header_timeout = std::chrono::seconds(60);     // client_header_timeout
+  Duration body_timeout = std::chrono::seconds(60);       // client_body_timeout
+  Duration send_timeout = std::chrono::seconds(60);       // send_timeout
+  Duration keepalive_timeout = std::chrono::seconds(75);  // keepalive_timeout
+  std::size_t keepalive_requests = 10'000;  // then the connection closes (0: no limit)
+  std::string server_header = "wirekit";    // empty: no Server header
+};
+
+class Server {
+ public:
+  explicit Server(Router router, ServerOptions options = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Adds a middleware around the router; the first added is the outermost.
+  Server& use(Middleware middleware);
+
+  // Serves `tcp`'s connections on the current loop / on every loop of `runtime` until the
+  // awaiting task is cancelled; then idle keep-alive connections close at once and requests in
+  // flight get the TcpServer's shutdown grace.
+  Task<void> serve(net::TcpServer& tcp);
+  Task<void> serve(Runtime& runtime, net::TcpServer& tcp);
+
+  // Serves one connection over any stream (TLS slots in here). `draining`, when requested,
+  // ends the connection at its next idle moment.
+  Task<void> serve_connection(net::Stream& stream, const net::SocketAddress& peer,
+                              std::stop_token draining = {}) const;
+
+  // Runs one request through the middleware and the router (what a connection does after
+  // reading it): for tests and embedding.
+  Task<Response> respond(Request& request) const;
+
+  const ServerOptions& options() const noexcept { return options_; }
+  const Router& router() const noexcept { return router_; }
+
+ private:
+  class Connection;
+  void compose();
+
+  Router router_;
+  ServerOptions options_;
+  std::vector<Middleware> middleware_;
+  Handler chain_;  // middleware around the routed handler
+};
+
+}  // namespace wirekit::http

@@ -21,6 +21,38 @@ void add_blocking_flags(CLI::App& command, BlockingFlags& flags) {
   command.add_option("--deny", flags.deny, "Network (CIDR) always refused; repeatable");
 }
 
+services::HttpFeatures HttpFlags::parse() const {
+  services::HttpFeatures f;
+  if (access_log == "combined") {
+    f.access_log = http::LogFormat::combined;
+  } else if (access_log == "json") {
+    f.access_log = http::LogFormat::json;
+  } else if (access_log != "off") {
+    throw Error(errc::invalid_argument,
+                "invalid --access-log '" + access_log + "' (expected combined, json or off)");
+  }
+  f.compression = !no_compress;
+  f.blocking = blocking.parse();
+  if (rate_limit > 0) {
+    f.rate_limit = guard::RateLimitOptions{
+        .rate = rate_limit, .burst = burst > 0 ? burst : std::max(1.0, 2 * rate_limit)};
+    guard::RateLimiter check{*f.rate_limit};  // reports bad numbers before anything is bound
+  }
+  if (!cors.empty()) f.cors = http::CorsOptions{.origins = cors};
+  return f;
+}
+
+void add_http_flags(CLI::App& command, HttpFlags& flags) {
+  command.add_option("--access-log", flags.access_log, "Log each request: combined, json or off")
+      ->capture_default_str();
+  command.add_flag("--no-compress", flags.no_compress, "Do not compress responses");
+  command.add_option("--rate-limit", flags.rate_limit,
+                     "Requests per second per client (token bucket; 429 beyond)");
+  command.add_option("--burst", flags.burst, "Bucket size for --rate-limit (default: 2x the rate)");
+  command.add_option("--cors", flags.cors, "Allowed CORS origin ('*' for any); repeatable");
+  add_blocking_flags(command, flags.blocking);
+}
+
 void add_threads_flag(CLI::App& command, std::size_t& threads) {
   command.add_option("--threads", threads, "Event loops (0: one per core)")->capture_default_str();
 }

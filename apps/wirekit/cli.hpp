@@ -37,6 +37,18 @@ struct BlockingFlags {
 };
 void add_blocking_flags(CLI::App& command, BlockingFlags& flags);
 
+// The middleware switches every HTTP server command takes.
+struct HttpFlags {
+  std::string access_log = "off";
+  bool no_compress = false;
+  BlockingFlags blocking;
+  double rate_limit = 0;
+  double burst = 0;
+  std::vector<std::string> cors;
+  services::HttpFeatures parse() const;
+};
+void add_http_flags(CLI::App& command, HttpFlags& flags);
+
 // --threads N (default: one event loop per core).
 void add_threads_flag(CLI::App& command, std::size_t& threads);
 

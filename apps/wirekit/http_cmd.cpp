@@ -10,20 +10,23 @@ struct HttpServeFlags {
   services::Endpoint endpoint{"localhost", 8000};
   std::size_t threads = 0;
   bool no_listing = false;
-  BlockingFlags blocking;
+  HttpFlags http;
 };
 
 struct HelloFlags {
   services::Endpoint endpoint{"localhost", 8080};
   std::size_t threads = 0;
-  BlockingFlags blocking;
+  HttpFlags http;
 };
 
 // Binds, announces with `announce(first bound address)`, and serves `router` until stopped.
-int serve_http(http::Router router, const services::Endpoint& endpoint, std::size_t threads,
+int serve_http(http::Router router, const HttpFlags& flags, const services::Endpoint& endpoint,
+               std::size_t threads,
                const std::function<std::string(const net::SocketAddress&)>& announce) {
+  const services::HttpFeatures features = flags.parse();
   Runtime runtime{runtime_options(threads)};
   http::Server server{std::move(router)};
+  services::apply(server, features, services::stdout_lines());
   auto main = [&]() -> Task<void> {
     auto tcp = co_await services::bind_tcp(endpoint, {}, runtime.size());
     services::stdout_lines()(announce(tcp->local_addresses().front()));
@@ -36,21 +39,23 @@ int serve_http(http::Router router, const services::Endpoint& endpoint, std::siz
 int http_serve(const HttpServeFlags& flags) {
   http::Router router;
   router.get("/{path...}", http::StaticFiles({.root = flags.root, .listing = !flags.no_listing}));
-  return serve_http(std::move(router), flags.endpoint, flags.threads, [](const auto& at) {
-    const std::string host = at.ip().to_string();
-    return "Serving HTTP on " + host + " port " + std::to_string(at.port()) + " (http://" +
-           (at.family() == AF_INET6 ? "[" + host + "]" : host) + ":" + std::to_string(at.port()) +
-           "/) ...";
-  });
+  return serve_http(std::move(router), flags.http, flags.endpoint, flags.threads,
+                    [](const auto& at) {
+                      const std::string host = at.ip().to_string();
+                      return "Serving HTTP on " + host + " port " + std::to_string(at.port()) +
+                             " (http://" + (at.family() == AF_INET6 ? "[" + host + "]" : host) +
+                             ":" + std::to_string(at.port()) + "/) ...";
+                    });
 }
 
 int hello(const HelloFlags& flags) {
   http::Router router;
   services::add_hello_routes(router);
-  return serve_http(std::move(router), flags.endpoint, flags.threads, [&](const auto& at) {
-    return "======== Running on http://" + flags.endpoint.host + ":" + std::to_string(at.port()) +
-           " ========\n(Press CTRL+C to quit)";
-  });
+  return serve_http(std::move(router), flags.http, flags.endpoint, flags.threads,
+                    [&](const auto& at) {
+                      return "======== Running on http://" + flags.endpoint.host + ":" +
+                             std::to_string(at.port()) + " ========\n(Press CTRL+C to quit)";
+                    });
 }
 
 }  // namespace
@@ -67,6 +72,7 @@ void add_http_commands(CLI::App& app, Action& action) {
       ->capture_default_str();
   s->add_flag("--no-listing", serve.no_listing, "Answer 403 for directories without index.html");
   add_threads_flag(*s, serve.threads);
+  add_http_flags(*s, serve.http);
   s->callback([&action] { action = [] { return http_serve(serve); }; });
 }
 
@@ -77,6 +83,7 @@ void add_hello_command(CLI::App& app, Action& action) {
   h->add_option("--host", flags.endpoint.host, "Address or name to listen on")
       ->capture_default_str();
   add_threads_flag(*h, flags.threads);
+  add_http_flags(*h, flags.http);
   h->callback([&action] { action = [] { return hello(flags); }; });
 }
 

@@ -53,9 +53,40 @@ class IpBlocker {
   const IpBlockerOptions& options() const noexcept { return options_; }
 
  private:
-  class Shard;
+  struct Table;
   IpBlockerOptions options_;
-  std::vector<std::unique_ptr<Shard>> shards_;
+  std::unique_ptr<Table> table_;
+};
+
+// A token bucket per client: `rate` requests per second on average, bursts of up to `burst`.
+struct RateLimitOptions {
+  double rate = 10;   // tokens added per second
+  double burst = 20;  // bucket size
+  std::size_t max_tracked = 65'536;
+  unsigned ipv6_prefix = 64;
+  std::vector<net::IpNetwork> exempt;  // never limited
+};
+
+class RateLimiter {
+ public:
+  explicit RateLimiter(RateLimitOptions options);
+  ~RateLimiter();
+  RateLimiter(const RateLimiter&) = delete;
+  RateLimiter& operator=(const RateLimiter&) = delete;
+
+  struct Decision {
+    bool allowed = true;
+    Duration retry_after{};  // when refused: until a token is back
+  };
+  // Takes one token from the client's bucket if there is one.
+  Decision take(const net::IpAddress& ip);
+  Decision take(const net::IpAddress& ip, Clock::time_point now);
+  std::size_t tracked() const;
+
+ private:
+  struct Table;
+  RateLimitOptions options_;
+  std::unique_ptr<Table> table_;
 };
 
 }  // namespace wirekit::guard

@@ -3,6 +3,7 @@
 
 #include <wirekit/http/date.hpp>
 #include <wirekit/http/message.hpp>
+#include <wirekit/http/middleware.hpp>
 #include <wirekit/http/parser.hpp>
 #include <wirekit/http/router.hpp>
 #include <wirekit/http/server.hpp>

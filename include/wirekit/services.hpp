@@ -102,13 +102,26 @@ net::ConnectionHandler guarded(std::shared_ptr<guard::IpBlocker> blocker,
 // GET {prefix} (or /) → "Hello, Anonymous!", GET {prefix}/{name} → "Hello, {name}!" (text/plain).
 void add_hello_routes(http::Router& router, std::string_view prefix = "");
 
+// What every HTTP service can switch on around its routes.
+struct HttpFeatures {
+  std::optional<http::LogFormat> access_log;  // lines go to the service's LineSink
+  bool compression = true;
+  Blocking blocking;                                  // per request: 403 once blocked
+  std::optional<guard::RateLimitOptions> rate_limit;  // 429 with Retry-After
+  std::optional<http::CorsOptions> cors;
+};
+// Adds the middleware `features` asks for to `server`, outermost first: access log, blocking,
+// rate limit, CORS, compression.
+void apply(http::Server& server, const HttpFeatures& features, LineSink lines);
+
 struct WebOptions {
   Endpoint endpoint{"localhost", 8080};
   bool hello = true;                       // /hello and /hello/{name}
   bool health = true;                      // /healthz → "ok"
   std::optional<std::string> static_root;  // files at / when set
+  bool listing = true;
   http::ServerOptions http;
-  Blocking blocking;
+  HttpFeatures features;
 };
 // The router of the integrated server's HTTP service.
 http::Router web_routes(const WebOptions& options);

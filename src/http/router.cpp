@@ -128,7 +128,7 @@ Task<Response> Router::handle(Request& request) const {
                        ? *request.route()
                        : request.set_route(match(request.method(), request.path()));
   if (m.handler == nullptr) {
-    if (m.bad_path) co_return Response::error(400, "invalid percent-encoding in the path");
+    if (m.bad_path) co_return Response::error(400, "invalid %-escape or encoded '/' in the path");
     if (m.allow.empty()) co_return Response::error(404);
     if (request.method() == "OPTIONS") {
       Response r(204);

@@ -21,6 +21,11 @@ class Section {
   Section(const Section&) = delete;
   Section& operator=(const Section&) = delete;
 
+  [[noreturn]] void fail(const char* key, const std::string& what) {
+    const toml::node* n = lookup(key);
+    throw n != nullptr ? bad(*n, what) : Error(errc::invalid_argument, source_ + ": " + what);
+  }
+
   // After every key was read: anything left is a typo or a setting of another section.
   void refuse_unknown_keys() const {
     for (const auto& [key, node] : table_) {
@@ -153,11 +158,12 @@ ServerConfig parse_server_config(std::string_view toml_text, const std::string& 
                 fmt::format("{}:{}: {}", source_name, e.source().begin.line, e.description()));
   }
   for (const auto& [key, node] : root) {
-    static const std::set<std::string> sections{"server", "echo", "welcome", "udp"};
+    static const std::set<std::string> sections{"server", "echo", "welcome", "udp", "http"};
     if (!sections.contains(std::string(key.str())) || !node.is_table()) {
-      throw Error(errc::invalid_argument,
-                  fmt::format("{}:{}: unknown section [{}] (expected server, echo, welcome, udp)",
-                              source_name, node.source().begin.line, key.str()));
+      throw Error(
+          errc::invalid_argument,
+          fmt::format("{}:{}: unknown section [{}] (expected server, echo, welcome, udp, http)",
+                      source_name, node.source().begin.line, key.str()));
     }
   }
   const toml::table empty;
@@ -177,6 +183,43 @@ ServerConfig parse_server_config(std::string_view toml_text, const std::string& 
     o.message = s.text("message", o.message);
     o.blocked_message = s.text("blocked_message", o.blocked_message);
     o.blocking = s.blocking();
+  });
+  read_service(root, "http", source_name, config.web, [](Section& s, WebOptions& o) {
+    if (const std::string root_dir = s.text("root", ""); !root_dir.empty())
+      o.static_root = root_dir;
+    o.listing = s.boolean("listing", o.listing);
+    o.hello = s.boolean("hello", o.hello);
+    o.health = s.boolean("healthz", o.health);
+    http::ServerOptions& h = o.http;
+    h.header_timeout = s.duration("header_timeout", h.header_timeout);
+    h.body_timeout = s.duration("body_timeout", h.body_timeout);
+    h.send_timeout = s.duration("send_timeout", h.send_timeout);
+    h.keepalive_timeout = s.duration("keepalive_timeout", h.keepalive_timeout);
+    h.keepalive_requests = static_cast<std::size_t>(s.integer(
+        "keepalive_requests", static_cast<std::int64_t>(h.keepalive_requests), 0, INT64_MAX));
+    h.limits.max_body = static_cast<std::size_t>(
+        s.integer("max_body", static_cast<std::int64_t>(h.limits.max_body), 0, INT64_MAX));
+    HttpFeatures& f = o.features;
+    const std::string log_format = s.text("access_log", "off");
+    if (log_format == "combined") {
+      f.access_log = http::LogFormat::combined;
+    } else if (log_format == "json") {
+      f.access_log = http::LogFormat::json;
+    } else if (log_format != "off") {
+      s.fail("access_log", "[http] access_log must be \"combined\", \"json\" or \"off\"");
+    }
+    f.compression = s.boolean("compression", f.compression);
+    f.blocking = s.blocking();
+    const std::int64_t rate = s.integer("rate_limit", 0, 0, 1'000'000);
+    const std::int64_t burst = s.integer("rate_burst", 0, 0, 1'000'000);
+    if (rate > 0) {
+      f.rate_limit =
+          guard::RateLimitOptions{.rate = static_cast<double>(rate),
+                                  .burst = static_cast<double>(burst > 0 ? burst : 2 * rate)};
+    }
+    if (auto origins = s.strings("cors_origins"); !origins.empty()) {
+      f.cors = http::CorsOptions{.origins = std::move(origins)};
+    }
   });
   read_service(root, "udp", source_name, config.udp, [](Section& s, UdpAckOptions& o) {
     o.reply = s.text("reply", o.reply);

@@ -21,6 +21,13 @@ Task<void> run_server(Runtime& runtime, const ServerConfig& config, LineSink lin
     handlers.push_back([welcome](net::TcpStream s) { return welcome->handle(std::move(s)); });
     lines("welcome: listening on " + describe(tcp_servers.back()->local_addresses()));
   }
+  std::unique_ptr<http::Server> web;
+  if (config.web) {
+    web = std::make_unique<http::Server>(web_routes(*config.web), config.web->http);
+    apply(*web, config.web->features, lines);
+    tcp_servers.push_back(co_await bind_tcp(config.web->endpoint, serve, runtime.size()));
+    lines("http: listening on " + describe(tcp_servers.back()->local_addresses()));
+  }
   if (config.udp) {
     udp_sockets = co_await bind_udp(config.udp->endpoint);
     std::vector<net::SocketAddress> bound;
@@ -30,9 +37,10 @@ Task<void> run_server(Runtime& runtime, const ServerConfig& config, LineSink lin
 
   std::vector<Task<void>> running;
   running.reserve(tcp_servers.size() + udp_sockets.size());
-  for (std::size_t i = 0; i < tcp_servers.size(); ++i) {
+  for (std::size_t i = 0; i < handlers.size(); ++i) {
     running.push_back(tcp_servers[i]->serve(runtime, handlers[i]));
   }
+  if (web) running.push_back(web->serve(runtime, *tcp_servers.back()));
   for (auto& socket : udp_sockets) running.push_back(serve_udp_ack(socket, *config.udp, lines));
   if (running.empty()) {
     throw Error(errc::invalid_argument, "no service is enabled in the configuration");

@@ -1,0 +1,98 @@
+// Per-client state keyed by address, bounded and thread-safe: what IpBlocker and RateLimiter
+// keep. Sixteen independently locked shards, so loops checking at once rarely contend; each an
+// LRU map that forgets the least recently seen client when full, so memory stays flat under a
+// flood of distinct addresses.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include <wirekit/net/address.hpp>
+
+namespace wirekit::guard::detail {
+
+struct AddressHash {
+  std::size_t operator()(const net::IpAddress& ip) const noexcept {
+    std::uint64_t h = ip.is_v4() ? 0x9e3779b97f4a7c15ULL : 0xc2b2ae3d27d4eb4fULL;
+    for (std::uint8_t b : ip.bytes()) h = (h ^ b) * 0x100000001b3ULL;
+    return static_cast<std::size_t>(h);
+  }
+};
+
+// The key a client is counted under: an IPv4-mapped address as its IPv4 address, an IPv6
+// address by its prefix (one host usually owns a whole /64).
+inline net::IpAddress client_key(const net::IpAddress& ip, unsigned ipv6_prefix) noexcept {
+  const net::IpAddress address = ip.unmapped();
+  return address.is_v6() ? address.masked(ipv6_prefix) : address;
+}
+
+template <class State>
+class AddressTable {
+ public:
+  explicit AddressTable(std::size_t max_tracked) {
+    shards_.reserve(shard_count);
+    for (std::size_t i = 0; i < shard_count; ++i) {
+      shards_.push_back(
+          std::make_unique<Shard>(std::max<std::size_t>(1, max_tracked / shard_count)));
+    }
+  }
+
+  // Calls fn(state, fresh) under the lock of the key's shard; a client not yet known (or
+  // forgotten) starts from State{} with fresh = true.
+  template <class Fn>
+  auto with(const net::IpAddress& key, Fn fn) {
+    Shard& shard = *shards_[AddressHash{}(key) % shards_.size()];
+    std::lock_guard lock(shard.mutex);
+    bool fresh = false;
+    State& state = shard.find_or_insert(key, fresh);
+    return fn(state, fresh);
+  }
+
+  std::size_t size() const {
+    std::size_t n = 0;
+    for (const auto& s : shards_) {
+      std::lock_guard lock(s->mutex);
+      n += s->map.size();
+    }
+    return n;
+  }
+
+ private:
+  static constexpr std::size_t shard_count = 16;
+  struct Entry {
+    net::IpAddress key;
+    State state;
+  };
+  using Lru = std::list<Entry>;
+  struct Shard {
+    explicit Shard(std::size_t cap) : capacity(cap) {}
+    State& find_or_insert(const net::IpAddress& key, bool& fresh) {
+      if (auto it = map.find(key); it != map.end()) {
+        lru.splice(lru.begin(), lru, it->second);
+        return it->second->state;
+      }
+      if (map.size() >= capacity) {
+        // Full: forget the client seen least recently (it has had the longest to expire).
+        map.erase(lru.back().key);
+        lru.pop_back();
+      }
+      lru.push_front(Entry{key, State{}});
+      map.emplace(key, lru.begin());
+      fresh = true;
+      return lru.front().state;
+    }
+    mutable std::mutex mutex;
+    std::size_t capacity;
+    Lru lru;
+    std::unordered_map<net::IpAddress, typename Lru::iterator, AddressHash> map;
+  };
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+}  // namespace wirekit::guard::detail

@@ -80,7 +80,7 @@ def test_config_errors_name_file_line_and_key(tmp_path):
         "[echo]\nport = 70000\n": "wirekit.toml:2: [echo] port must be a whole number from 0 to 65535",
         "[server]\nshutdown_grace = \"soon\"\n":
             "wirekit.toml:2: [server] shutdown_grace: invalid duration 'soon' (expected e.g. 500ms, 10s, 1m)",
-        "[ech0]\n": "wirekit.toml:1: unknown section [ech0] (expected server, echo, welcome, udp)",
+        "[ech0]\n": "wirekit.toml:1: unknown section [ech0] (expected server, echo, welcome, udp, http)",
         "[welcome]\ndeny = [\"10.0.0.0/40\"]\n":
             "[welcome] invalid network '10.0.0.0/40': prefix length must be 0 to 32",
     }

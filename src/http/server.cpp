@@ -213,6 +213,7 @@ Task<Server::Connection::Outcome> Server::Connection::serve_one() {
   RequestHead head;
   ParseError error;
   std::size_t scanned = 0;
+  const Clock::time_point head_deadline = EventLoop::current().now() + options_.header_timeout;
   for (;;) {
     const ParseResult r =
         parse_request(buffered(), head, w.headers, options_.limits, scanned, error);
@@ -225,7 +226,12 @@ Task<Server::Connection::Outcome> Server::Connection::serve_one() {
       w.begin = 0;
       scanned = 0;
     }
-    const Read got = co_await read_more(options_.header_timeout);
+    // header_timeout bounds the whole head, as nginx's client_header_timeout does: a client
+    // trickling a byte now and then cannot hold the connection.
+    const Duration left = head_deadline - EventLoop::current().now();
+    if (left <= Duration::zero())
+      co_return co_await refuse(408, "no complete request head in time");
+    const Read got = co_await read_more(left);
     if (got == Read::timed_out) co_return co_await refuse(408, "no complete request head in time");
     if (got == Read::closed) co_return Outcome::close;  // the client went away mid-request
   }

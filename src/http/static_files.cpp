@@ -257,8 +257,8 @@ class Serve {
   bool open(const std::string& relative, Opened& out, int& error);
   Response serve_file(const std::string& relative, Opened file);
   Response listing(const std::string& relative, int dir_fd);
-  std::optional<Response> precompressed(const std::string& relative, std::string_view type,
-                                        const std::string& identity_etag);
+  std::optional<Response> precompressed(const std::string& relative, std::string_view type);
+  bool not_modified(std::string_view etag, std::time_t mtime) const;
 
   const StaticOptions& o_;
   int root_;
@@ -342,8 +342,17 @@ Response Serve::run() {
   return serve_file(*relative, file);
 }
 
-std::optional<Response> Serve::precompressed(const std::string& relative, std::string_view type,
-                                             const std::string& identity_etag) {
+bool Serve::not_modified(std::string_view etag, std::time_t mtime) const {
+  // If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2).
+  if (const auto inm = request_.header("if-none-match")) return none_match_hits(*inm, etag);
+  if (const auto ims = request_.header("if-modified-since")) {
+    const auto since = parse_http_date(*ims);
+    return since && mtime <= *since;
+  }
+  return false;
+}
+
+std::optional<Response> Serve::precompressed(const std::string& relative, std::string_view type) {
   if (!o_.precompressed) return std::nullopt;
   static constexpr std::array<codec::Encoding, 2> offered{codec::Encoding::br,
                                                           codec::Encoding::gzip};
@@ -358,12 +367,18 @@ std::optional<Response> Serve::precompressed(const std::string& relative, std::s
     if (file.fd >= 0) ::close(file.fd);
     return std::nullopt;
   }
+  // The sibling is its own representation: its validators are its own.
   Response r(200);
+  r.headers.set("Vary", "Accept-Encoding");
+  r.headers.set("ETag", make_etag(file.st, codec::to_string(chosen)));
+  r.headers.set("Last-Modified", format_http_date(file.st.st_mtim.tv_sec));
+  if (not_modified(*r.headers.get("etag"), file.st.st_mtim.tv_sec)) {
+    if (file.fd >= 0) ::close(file.fd);
+    r.status = 304;
+    return r;
+  }
   r.headers.set("Content-Type", std::string(type));
   r.headers.set("Content-Encoding", codec::to_string(chosen));
-  r.headers.set("Vary", "Accept-Encoding");
-  r.headers.set("ETag", identity_etag.substr(0, identity_etag.size() - 1) + "-" +
-                            codec::to_string(chosen) + "\"");
   if (file.fd < 0) file.fd = open_beneath(root_, sibling);
   r.file = Response::FileBody{adopt(file.fd), 0, static_cast<std::uint64_t>(file.st.st_size)};
   return r;
@@ -382,23 +397,6 @@ Response Serve::serve_file(const std::string& relative, Opened file) {
   r.headers.set("Accept-Ranges", "bytes");
   if (compressible) r.headers.set("Vary", "Accept-Encoding");
 
-  // Conditional requests: If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2).
-  const auto inm = request_.header("if-none-match");
-  bool not_modified = false;
-  if (inm) {
-    not_modified = none_match_hits(*inm, etag);
-  } else if (const auto ims = request_.header("if-modified-since")) {
-    const auto since = parse_http_date(*ims);
-    not_modified = since && file.st.st_mtim.tv_sec <= *since;
-  }
-  r.headers.set("ETag", etag);
-  r.headers.set("Last-Modified", last_modified);
-  if (not_modified) {
-    r.status = 304;
-    r.headers.remove("Content-Type");
-    return r;
-  }
-
   // A Range request gets the identity encoding.
   const auto range_header = request_.header("range");
   bool range_applies = range_header.has_value();
@@ -406,7 +404,24 @@ Response Serve::serve_file(const std::string& relative, Opened file) {
     range_applies = *if_range == etag || *if_range == last_modified;
   }
   if (!range_applies) {
-    if (auto sibling = precompressed(relative, type, etag)) return std::move(*sibling);
+    if (auto sibling = precompressed(relative, type)) return std::move(*sibling);
+  }
+
+  // Which representation is sent decides the validator the conditionals compare with.
+  codec::Encoding chosen = codec::Encoding::identity;
+  if (compressible && o_.compress && !range_applies && size >= 256 && size <= o_.compress_max) {
+    static constexpr std::array<codec::Encoding, 3> offered{
+        codec::Encoding::br, codec::Encoding::zstd, codec::Encoding::gzip};
+    chosen = codec::negotiate(request_.header("accept-encoding").value_or(""), offered);
+  }
+  r.headers.set("ETag", chosen == codec::Encoding::identity
+                            ? etag
+                            : make_etag(file.st, codec::to_string(chosen)));
+  r.headers.set("Last-Modified", last_modified);
+  if (not_modified(*r.headers.get("etag"), file.st.st_mtim.tv_sec)) {
+    r.status = 304;
+    r.headers.remove("Content-Type");
+    return r;
   }
 
   // The bytes: from the cache, or from the file.
@@ -444,11 +459,7 @@ Response Serve::serve_file(const std::string& relative, Opened file) {
   }
 
   // On-the-fly compression of text types, each encoding cached beside the file.
-  if (compressible && o_.compress && size >= 256 && size <= o_.compress_max) {
-    static constexpr std::array<codec::Encoding, 3> offered{
-        codec::Encoding::br, codec::Encoding::zstd, codec::Encoding::gzip};
-    const codec::Encoding chosen =
-        codec::negotiate(request_.header("accept-encoding").value_or(""), offered);
+  {
     if (chosen != codec::Encoding::identity) {
       const std::string variant_key = key + "\n" + codec::to_string(chosen);
       StaticCache::Entry* variant = cache_.find(variant_key);
@@ -461,7 +472,6 @@ Response Serve::serve_file(const std::string& relative, Opened file) {
             o_.cache_bytes);
       }
       r.headers.set("Content-Encoding", codec::to_string(chosen));
-      r.headers.set("ETag", make_etag(file.st, codec::to_string(chosen)));
       r.body = variant->content;
       return r;
     }
@@ -494,7 +504,8 @@ Response Serve::listing(const std::string& relative, int dir_fd) {
     const std::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
     struct stat st {};
-    if (::fstatat(::dirfd(dir), e->d_name, &st, 0) != 0) continue;  // a dangling link
+    // The entry itself, not what a link points to: a link may lead outside the root.
+    if (::fstatat(::dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     items.push_back({std::string(name), S_ISDIR(st.st_mode), static_cast<std::uint64_t>(st.st_size),
                      st.st_mtim.tv_sec});
   }

@@ -24,8 +24,8 @@ namespace wirekit::http {
 // Timeouts and limits, with nginx's defaults where nginx has one.
 struct ServerOptions {
   Limits limits;
-  Duration header_timeout = std::chrono::seconds(60);     // client_header_timeout
-  Duration body_timeout = std::chrono::seconds(60);       // client_body_timeout
+  Duration header_timeout = std::chrono::seconds(60);     // the whole head; then 408
+  Duration body_timeout = std::chrono::seconds(60);       // between two reads of the body
   Duration send_timeout = std::chrono::seconds(60);       // send_timeout
   Duration keepalive_timeout = std::chrono::seconds(75);  // keepalive_timeout
   std::size_t keepalive_requests = 10'000;  // then the connection closes (0: no limit)

@@ -21,6 +21,7 @@ int month_index(std::string_view m) noexcept {
 }
 
 bool number(std::string_view s, int& out) noexcept {
+  if (s.empty() || s.front() < '0' || s.front() > '9') return false;  // no sign
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc{} && p == s.data() + s.size();
 }

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include <wirekit/http/message.hpp>
@@ -166,24 +168,77 @@ std::string html_escape(std::string_view text) {
 
 // ---- Headers ------------------------------------------------------------------------------
 
-void Headers::set(std::string_view name, std::string value) {
-  remove(name);
-  fields_.emplace_back(std::string(name), std::move(value));
+namespace {
+
+bool is_framing(std::string_view name) noexcept {
+  return iequals(name, "connection") || iequals(name, "content-length") ||
+         iequals(name, "transfer-encoding");
 }
 
-void Headers::add(std::string_view name, std::string value) {
-  fields_.emplace_back(std::string(name), std::move(value));
+}  // namespace
+
+void Headers::Iterator::load() noexcept {
+  const std::size_t eol = rest_.find("\r\n");
+  if (eol == std::string_view::npos) {
+    rest_ = rest_.substr(rest_.size());
+    line_ = 0;
+    return;
+  }
+  const std::string_view line = rest_.substr(0, eol);
+  const std::size_t colon = line.find(':');
+  field_ = {line.substr(0, colon), line.substr(colon + 2)};
+  line_ = eol + 2;
+}
+
+void Headers::set(std::string_view name, std::string_view value) {
+  remove(name);
+  add(name, value);
+}
+
+void Headers::add(std::string_view name, std::string_view value) {
+  if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
+        return is_token_char(static_cast<unsigned char>(c));
+      })) {
+    throw Error(errc::invalid_argument, "invalid header name '" + std::string(name) + "'");
+  }
+  if (std::any_of(value.begin(), value.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return (u < 0x20 && c != '\t') || u == 0x7f;
+      })) {
+    throw Error(errc::invalid_argument,
+                "header " + std::string(name) + ": value holds a line break or control character");
+  }
+  lines_.append(name).append(": ").append(value).append("\r\n");
+  framing_ = framing_ || is_framing(name);
 }
 
 void Headers::remove(std::string_view name) noexcept {
-  std::erase_if(fields_, [&](const Field& f) { return iequals(f.first, name); });
+  std::size_t at = 0;
+  while (at < lines_.size()) {
+    const std::size_t eol = lines_.find("\r\n", at);
+    const std::size_t colon = lines_.find(':', at);
+    if (iequals(std::string_view(lines_).substr(at, colon - at), name)) {
+      lines_.erase(at, eol + 2 - at);
+    } else {
+      at = eol + 2;
+    }
+  }
 }
 
 std::optional<std::string_view> Headers::get(std::string_view name) const noexcept {
-  for (const Field& f : fields_) {
-    if (iequals(f.first, name)) return f.second;
+  for (const auto [n, v] : *this) {
+    if (iequals(n, name)) return v;
   }
   return std::nullopt;
+}
+
+void add_to_list(Headers& headers, std::string_view name, std::string_view token) {
+  const auto current = headers.get(name);
+  if (!current) {
+    headers.set(name, token);
+  } else if (!list_contains(*current, token)) {
+    headers.set(name, std::string(*current) + ", " + std::string(token));
+  }
 }
 
 // ---- Request ------------------------------------------------------------------------------
@@ -191,18 +246,21 @@ std::optional<std::string_view> Headers::get(std::string_view name) const noexce
 Request::Request(const RequestHead& head, const net::SocketAddress& peer)
     : head_(&head), peer_(&peer) {
   std::string_view target = head.target;
-  // Absolute-form (a request meant for a proxy): the path starts after the authority.
+  target = target.substr(0, target.find('#'));  // a fragment is the client's business
+  // Absolute-form (a request meant for a proxy): the path starts after the authority, which
+  // ends at the first '/', '?' or '#'.
+  bool implicit_root = false;
   if (!target.starts_with('/')) {
     const std::size_t scheme = target.find("://");
-    const std::size_t slash =
-        scheme == std::string_view::npos ? std::string_view::npos : target.find('/', scheme + 3);
-    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+    const std::size_t end = scheme == std::string_view::npos
+                                ? std::string_view::npos
+                                : target.find_first_of("/?", scheme + 3);
+    target = end == std::string_view::npos ? std::string_view{} : target.substr(end);
+    implicit_root = !target.starts_with('/');
   }
   const std::size_t q = target.find('?');
-  path_ = target.substr(0, q);
+  path_ = implicit_root ? std::string_view("/") : target.substr(0, q);
   if (q != std::string_view::npos) query_ = target.substr(q + 1);
-  const std::size_t fragment = query_.find('#');
-  query_ = query_.substr(0, fragment);
 }
 
 std::optional<std::string> Request::query(std::string_view name) const {

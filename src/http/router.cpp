@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 
 #include <fmt/format.h>
 
@@ -8,20 +9,37 @@ namespace wirekit::http {
 
 namespace {
 
+// Paths are split without allocating; deeper paths than this match no route.
+constexpr std::size_t max_segments = 64;
+using Parts = std::array<std::string_view, max_segments>;
+
 // Splits "/a/b/" into {"a", "b", ""}: the empty last segment keeps a trailing slash meaningful.
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> out;
+// Returns the count, or 0 when there are too many segments.
+std::size_t split(std::string_view path, Parts& out) noexcept {
   if (path.starts_with('/')) path.remove_prefix(1);
+  std::size_t n = 0;
   while (true) {
+    if (n == max_segments) return 0;
     const std::size_t slash = path.find('/');
-    out.push_back(path.substr(0, slash));
-    if (slash == std::string_view::npos) return out;
+    out[n++] = path.substr(0, slash);
+    if (slash == std::string_view::npos) return n;
     path.remove_prefix(slash + 1);
   }
 }
 
+std::vector<std::string_view> split_pattern(std::string_view pattern) {
+  std::vector<std::string_view> out;
+  if (pattern.starts_with('/')) pattern.remove_prefix(1);
+  while (true) {
+    const std::size_t slash = pattern.find('/');
+    out.push_back(pattern.substr(0, slash));
+    if (slash == std::string_view::npos) return out;
+    pattern.remove_prefix(slash + 1);
+  }
+}
+
 void add_method(std::string& allow, std::string_view method) {
-  if (allow.find(method) != std::string::npos) return;
+  if (list_contains(allow, method)) return;
   if (!allow.empty()) allow += ", ";
   allow += method;
 }
@@ -35,7 +53,7 @@ Router& Router::route(std::string_view method, std::string_view pattern, Handler
                 fmt::format("route pattern '{}' must start with '/'", pattern));
   }
   Route r{std::string(method), {}, std::move(handler), options};
-  const std::vector<std::string_view> parts = split_path(pattern);
+  const std::vector<std::string_view> parts = split_pattern(pattern);
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const std::string_view part = parts[i];
     if (part.starts_with('{') && part.ends_with('}')) {
@@ -55,71 +73,84 @@ Router& Router::route(std::string_view method, std::string_view pattern, Handler
   return *this;
 }
 
-Router::Match Router::match(std::string_view method, std::string_view path) const {
-  const std::vector<std::string_view> parts = split_path(path);
-  Match best;
-  // Specificity per segment, compared lexicographically: literal 2, parameter 1, rest 0.
-  std::vector<int> best_score;
-  const bool head = method == "HEAD";
-  for (const Route& r : routes_) {
-    std::vector<int> score;
-    std::vector<std::pair<std::string_view, std::string>> params;
-    bool matched = true;
-    std::size_t i = 0;
-    for (const Segment& seg : r.segments) {
-      if (seg.kind == Segment::Kind::rest) {
-        // The rest of the path, decoded segment by segment and joined again.
-        std::string rest;
-        for (std::size_t j = i; j < parts.size(); ++j) {
-          const auto decoded = percent_decode(parts[j]);
-          if (!decoded || decoded->find('/') != std::string::npos) {
-            best.bad_path = true;
-            matched = false;
-            break;
-          }
-          if (j > i) rest += '/';
-          rest += *decoded;
-        }
-        if (!matched) break;
-        params.emplace_back(seg.text, std::move(rest));
-        score.push_back(0);
-        i = parts.size();
-        break;
-      }
-      if (i >= parts.size()) {
-        matched = false;
-        break;
-      }
-      if (seg.kind == Segment::Kind::literal) {
-        if (parts[i] != seg.text) {
-          matched = false;
-          break;
-        }
-        score.push_back(2);
-      } else {
-        const auto decoded = percent_decode(parts[i]);
-        if (parts[i].empty() || !decoded) {
-          best.bad_path = best.bad_path || !decoded;
-          matched = false;
-          break;
-        }
-        params.emplace_back(seg.text, std::move(*decoded));
-        score.push_back(1);
-      }
-      ++i;
+// Whether `r` fits the path's shape; its specificity per segment goes to `score` (literal 3,
+// parameter 2, rest 1), compared lexicographically between routes. A route that ends with the
+// path scores 4 there, so "/files" beats "/files/{rest...}" matching nothing.
+bool Router::fits(const Route& r, std::span<const std::string_view> parts, Score& score) noexcept {
+  score.length = 0;
+  std::size_t i = 0;
+  for (const Segment& seg : r.segments) {
+    if (seg.kind == Segment::Kind::rest) {
+      score.value[score.length++] = 1;
+      return true;
     }
-    if (!matched || i != parts.size()) continue;
-    add_method(best.allow, r.method == "*" ? "*" : r.method);
-    if (r.method == "GET") add_method(best.allow, "HEAD");
-    const bool method_ok = r.method == "*" || r.method == method || (head && r.method == "GET");
-    if (!method_ok) continue;
-    if (best.handler == nullptr || score > best_score) {
-      best.handler = &r.handler;
-      best.params = std::move(params);
-      best.max_body = r.options.max_body;
-      best_score = std::move(score);
+    if (i >= parts.size()) return false;
+    if (seg.kind == Segment::Kind::literal ? parts[i] != seg.text : parts[i].empty()) return false;
+    score.value[score.length++] = seg.kind == Segment::Kind::literal ? 3 : 2;
+    ++i;
+  }
+  score.value[score.length++] = 4;
+  return i == parts.size();
+}
+
+Router::Match Router::match(std::string_view method, std::string_view path) const {
+  Parts storage;
+  const std::span<const std::string_view> parts(storage.data(), split(path, storage));
+  Match best;
+  if (parts.empty()) return best;
+  const Route* chosen = nullptr;
+  Score best_score;
+  Score score;
+  bool path_known = false;
+  for (const Route& r : routes_) {
+    if (!fits(r, parts, score)) continue;
+    path_known = true;
+    const bool method_ok =
+        r.method == "*" || r.method == method || (method == "HEAD" && r.method == "GET");
+    if (method_ok && (chosen == nullptr ||
+                      std::lexicographical_compare(
+                          best_score.value.begin(), best_score.value.begin() + best_score.length,
+                          score.value.begin(), score.value.begin() + score.length))) {
+      chosen = &r;
+      best_score = score;
     }
   }
+  if (chosen == nullptr) {
+    if (path_known) {
+      // 405 or OPTIONS: say which methods the path takes.
+      for (const Route& r : routes_) {
+        if (!fits(r, parts, score)) continue;
+        add_method(best.allow, r.method);
+        if (r.method == "GET") add_method(best.allow, "HEAD");
+      }
+    }
+    return best;
+  }
+  // Only the chosen route's parameters are decoded, each segment on its own, so "%2F" never
+  // becomes a separator.
+  std::size_t i = 0;
+  for (const Segment& seg : chosen->segments) {
+    if (seg.kind == Segment::Kind::literal) {
+      ++i;
+      continue;
+    }
+    std::string value;
+    const std::size_t last = seg.kind == Segment::Kind::rest ? parts.size() : i + 1;
+    for (std::size_t j = i; j < last; ++j) {
+      const auto decoded = percent_decode(parts[j]);
+      if (!decoded || decoded->find('/') != std::string::npos) {
+        best.bad_path = true;
+        best.params.clear();
+        return best;
+      }
+      if (j > i) value += '/';
+      value += *decoded;
+    }
+    best.params.emplace_back(seg.text, std::move(value));
+    i = last;
+  }
+  best.handler = &chosen->handler;
+  best.max_body = chosen->options.max_body;
   return best;
 }
 

@@ -14,6 +14,8 @@
 
 namespace wirekit::http {
 
+using namespace std::string_view_literals;
+
 namespace {
 
 // What a connection needs while it works on requests, pooled per loop: an idle keep-alive
@@ -182,6 +184,28 @@ Task<void> Server::Connection::run() {
 Task<Server::Connection::Outcome> Server::Connection::refuse(int status, std::string_view reason) {
   append_error(ws_->output, status, reason, options_.server_header);
   co_await flush();
+  // A lingering close: stop writing, then read and drop what the client is still sending for a
+  // moment. Closing with unread bytes would make the kernel reset the connection, and the
+  // client could lose the answer it has not read yet.
+  co_await stream_.shutdown_write();
+  Workspace& w = *ws_;
+  std::size_t dropped = 0;
+  const auto until = EventLoop::current().now() + std::chrono::milliseconds(500);
+  while (dropped < 1024 * 1024) {
+    const Duration left = until - EventLoop::current().now();
+    if (left <= Duration::zero()) break;
+    std::size_t n = 0;
+    try {
+      n = co_await stream_
+              .read_some(std::span(reinterpret_cast<std::byte*>(w.input.get()), w.capacity))
+              .timeout(left);
+    } catch (const Error& e) {
+      if (e.code() == errc::cancelled) throw;
+      break;  // timed out, reset: either way, done
+    }
+    if (n == 0) break;
+    dropped += n;
+  }
   co_return Outcome::close;
 }
 
@@ -340,42 +364,40 @@ Task<void> Server::Connection::send_response(const RequestHead& head, Response& 
   const bool streaming = static_cast<bool>(response.producer) && !bodyless;
   chunked_body_ = streaming && head.minor_version >= 1;
 
-  out += head.minor_version >= 1 ? "HTTP/1.1 " : "HTTP/1.0 ";
+  // Literals as string_views: no strlen per piece on the hot path.
+  out += head.minor_version >= 1 ? "HTTP/1.1 "sv : "HTTP/1.0 "sv;
   append_number(out, static_cast<std::uint64_t>(response.status));
   out += ' ';
   out += reason_phrase(response.status);
-  out += "\r\n";
+  out += "\r\n"sv;
   if (!options_.server_header.empty()) {
-    out += "Server: ";
-    out += options_.server_header;
-    out += "\r\n";
+    out.append("Server: "sv).append(options_.server_header).append("\r\n"sv);
   }
-  out += "Date: ";
-  out += current_http_date();
-  out += "\r\n";
-  for (const auto& [name, value] : response.headers) {
-    if (iequals(name, "connection") || iequals(name, "content-length") ||
-        iequals(name, "transfer-encoding")) {
-      continue;  // framing is the server's to say
+  out.append("Date: "sv).append(current_http_date()).append("\r\n"sv);
+  if (!response.headers.has_framing_fields()) {
+    out += response.headers.wire();
+  } else {
+    for (const auto [name, value] : response.headers) {
+      if (iequals(name, "connection") || iequals(name, "content-length") ||
+          iequals(name, "transfer-encoding")) {
+        continue;  // framing is the server's to say
+      }
+      out.append(name).append(": ").append(value).append("\r\n");
     }
-    out += name;
-    out += ": ";
-    out += value;
-    out += "\r\n";
   }
   if (chunked_body_) {
-    out += "Transfer-Encoding: chunked\r\n";
+    out += "Transfer-Encoding: chunked\r\n"sv;
   } else if (!bodyless && !streaming) {
-    out += "Content-Length: ";
+    out += "Content-Length: "sv;
     append_number(out, response.body_size());
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   if (!keep_alive) {
-    out += "Connection: close\r\n";
+    out += "Connection: close\r\n"sv;
   } else if (head.minor_version == 0) {
-    out += "Connection: keep-alive\r\n";
+    out += "Connection: keep-alive\r\n"sv;
   }
-  out += "\r\n";
+  out += "\r\n"sv;
   if (head_request || bodyless) co_return;
 
   if (response.file) {

@@ -35,7 +35,8 @@ Fd adopt(int fd) {
 // Opens `relative` below `root` so that neither ".." nor a symbolic link can leave the root.
 int open_beneath(int root, const std::string& relative) noexcept {
   open_how how{};
-  how.flags = O_RDONLY | O_CLOEXEC;
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is then refused as not a file).
+  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   const char* path = relative.empty() ? "." : relative.c_str();
   long fd = 0;
@@ -47,8 +48,7 @@ int open_beneath(int root, const std::string& relative) noexcept {
 
 // "docs/a b.txt" from the decoded route parameter; nullopt for anything that could name a file
 // outside the root or is not a plain relative path.
-std::optional<std::string> safe_relative_path(std::string_view decoded, bool& trailing_slash) {
-  trailing_slash = decoded.empty() || decoded.ends_with('/');
+std::optional<std::string> safe_relative_path(std::string_view decoded) {
   std::string out;
   std::string_view rest = decoded;
   while (!rest.empty()) {
@@ -299,9 +299,11 @@ bool Serve::open(const std::string& relative, Opened& out, int& error) {
 }
 
 Response Serve::run() {
-  bool trailing_slash = false;
-  const auto relative = safe_relative_path(request_.param(o_.route_param), trailing_slash);
+  const auto relative = safe_relative_path(request_.param(o_.route_param));
   if (!relative) return not_found();
+  // From the request's own path: under a prefix ("/static/{path...}"), "/static" has an empty
+  // parameter yet no trailing slash.
+  const bool trailing_slash = request_.path().ends_with('/');
   Opened file;
   int error = 0;
   if (!open(*relative, file, error)) {
@@ -335,7 +337,7 @@ Response Serve::run() {
     if (file.fd < 0) file.fd = open_beneath(root_, *relative);
     return listing(*relative, file.fd);
   }
-  if (!S_ISREG(file.st.st_mode)) {
+  if (!S_ISREG(file.st.st_mode) || trailing_slash) {  // "file.txt/" names no directory
     if (file.fd >= 0) ::close(file.fd);
     return not_found();
   }
@@ -461,7 +463,8 @@ Response Serve::serve_file(const std::string& relative, Opened file) {
   // On-the-fly compression of text types, each encoding cached beside the file.
   {
     if (chosen != codec::Encoding::identity) {
-      const std::string variant_key = key + "\n" + codec::to_string(chosen);
+      // NUL cannot occur in a path (refused above): no file's key can be a variant's.
+      const std::string variant_key = key + '\0' + codec::to_string(chosen);
       StaticCache::Entry* variant = cache_.find(variant_key);
       if (variant == nullptr || !same_file(variant->st, file.st)) {
         if (content == nullptr && !owned) owned = adopt(open_beneath(root_, relative));

@@ -61,6 +61,7 @@ Attempt PipeStream::try_read(std::span<std::byte> buffer) noexcept {
   const std::size_t n = std::min(buffer.size(), self.inbound.size());
   std::copy_n(self.inbound.begin(), n, buffer.begin());
   self.inbound.erase(self.inbound.begin(), self.inbound.begin() + static_cast<std::ptrdiff_t>(n));
+  if (self.inbound.empty() && !peer.write_shut) self.source.clear(Interest::read);
   peer.source.signal(false, true, EventLoop::current());  // room for the writer again
   return Attempt::done(n);
 }

@@ -152,7 +152,9 @@ class IoSource final : public detail::EpollEntry {
   // into free buffer space (request/response traffic) then costs the kernel no wakeup each time
   // an ACK frees send space.
   bool watching_writes_ = false;
-  bool readable_ = true;  // unknown until registered: try the syscall first
+  // Not readable until epoll says so: registering reports what is already there, and an idle
+  // server connection must wait rather than assume a request. Writable: the buffer starts empty.
+  bool readable_ = false;
   bool writable_ = true;
   bool hung_up_ = false;
 };

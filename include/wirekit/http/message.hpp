@@ -25,7 +25,8 @@ std::string_view reason_phrase(int status) noexcept;
 // Decodes %XX escapes. With `plus_as_space`, '+' is a space (query strings). Returns nullopt on
 // a malformed escape.
 std::optional<std::string> percent_decode(std::string_view text, bool plus_as_space = false);
-std::string percent_encode(std::string_view text);  // everything but unreserved characters
+// Everything but unreserved characters and '/' (it encodes paths: links in listings).
+std::string percent_encode(std::string_view text);
 std::string html_escape(std::string_view text);
 
 class Request;
@@ -41,23 +42,62 @@ struct RouteMatch {
   bool bad_path = false;  // a parameter held an invalid %-escape
 };
 
-// Response header fields, in order; names compare case-insensitively.
+// Response header fields, in order; names compare case-insensitively. Kept as the lines they
+// become on the wire ("Name: value\r\n"...), so a response's fields cost one allocation and
+// one copy. A name that is not a token, or a value with a line break or another control
+// character, is refused (Error(errc::invalid_argument)): no header can inject another.
 class Headers {
  public:
-  void set(std::string_view name, std::string value);  // replaces every field of that name
-  void add(std::string_view name, std::string value);
+  void set(std::string_view name, std::string_view value);  // replaces every field of that name
+  void add(std::string_view name, std::string_view value);
   void remove(std::string_view name) noexcept;
   std::optional<std::string_view> get(std::string_view name) const noexcept;
   bool contains(std::string_view name) const noexcept { return get(name).has_value(); }
+  bool empty() const noexcept { return lines_.empty(); }
 
-  using Field = std::pair<std::string, std::string>;
-  std::vector<Field>::const_iterator begin() const noexcept { return fields_.begin(); }
-  std::vector<Field>::const_iterator end() const noexcept { return fields_.end(); }
-  bool empty() const noexcept { return fields_.empty(); }
+  using Field = std::pair<std::string_view, std::string_view>;
+  class Iterator {
+   public:
+    using value_type = Field;
+    using difference_type = std::ptrdiff_t;
+    Iterator() = default;
+    explicit Iterator(std::string_view rest) noexcept : rest_(rest) { load(); }
+    Field operator*() const noexcept { return field_; }
+    Iterator& operator++() noexcept {
+      rest_.remove_prefix(line_);
+      load();
+      return *this;
+    }
+    Iterator operator++(int) noexcept {
+      Iterator before = *this;
+      ++*this;
+      return before;
+    }
+    bool operator==(const Iterator& o) const noexcept { return rest_.data() == o.rest_.data(); }
+
+   private:
+    void load() noexcept;
+    std::string_view rest_;
+    Field field_;
+    std::size_t line_ = 0;
+  };
+  Iterator begin() const noexcept { return Iterator(lines_); }
+  Iterator end() const noexcept {
+    return Iterator(std::string_view(lines_.data() + lines_.size(), 0));
+  }
+
+  // The fields as sent, "Name: value\r\n" each.
+  std::string_view wire() const noexcept { return lines_; }
+  // True when a field the server owns (Connection, Content-Length, Transfer-Encoding) is set.
+  bool has_framing_fields() const noexcept { return framing_; }
 
  private:
-  std::vector<Field> fields_;
+  std::string lines_;
+  bool framing_ = false;
 };
+
+// Adds `token` to the comma-separated list field `name` (Vary...) unless it is there already.
+void add_to_list(Headers& headers, std::string_view name, std::string_view token);
 
 class Request {
  public:
@@ -119,8 +159,8 @@ class Response {
   // The standard page for an error status: "404 Not Found".
   static Response error(int code, std::string_view detail = {});
 
-  Response& header(std::string_view name, std::string value) {
-    headers.set(name, std::move(value));
+  Response& header(std::string_view name, std::string_view value) {
+    headers.set(name, value);
     return *this;
   }
 

@@ -5,13 +5,17 @@
 // A pattern is a sequence of segments: literal text, `{name}` (one non-empty segment) or a
 // final `{name...}` (the rest of the path, possibly empty). Literal segments win over
 // parameters, parameters over the rest-of-path: the most specific route matches, whatever the
-// order of registration. A path no route matches gets 404; a path some route matches with
-// other methods gets 405 with Allow. HEAD is served by GET routes (without the body);
-// OPTIONS on a known path answers 204 with Allow unless a route takes it.
+// order of registration. Paths deeper than 64 segments match no route. A path no route matches gets
+// 404; a path some route matches with other methods gets 405 with Allow. HEAD is served by GET
+// routes (without the body); OPTIONS on a known path answers 204 with Allow unless a route takes
+// it.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +72,12 @@ class Router {
     Handler handler;
     RouteOptions options;
   };
+  struct Score {
+    std::array<std::uint8_t, 66> value{};  // a segment each, and an end mark
+    std::size_t length = 0;
+  };
+  static bool fits(const Route& r, std::span<const std::string_view> parts, Score& score) noexcept;
+
   std::vector<Route> routes_;
 };
 

@@ -35,11 +35,13 @@ Middleware compression(CompressionOptions options) {
   return [options = std::move(options)](Request& request, const Handler& next) -> Task<Response> {
     Response response = co_await next(request);
     const std::string_view type = response.headers.get("content-type").value_or("");
-    if (response.status < 200 || response.status == 204 || response.status == 304 ||
-        response.file || response.headers.contains("content-encoding") || !is_compressible(type)) {
+    // A 206 is a byte range of the identity encoding: compressing it would break the range.
+    if (response.status < 200 || response.status == 204 || response.status == 206 ||
+        response.status == 304 || response.file || response.headers.contains("content-encoding") ||
+        response.headers.contains("content-range") || !is_compressible(type)) {
       co_return response;
     }
-    response.headers.set("Vary", "Accept-Encoding");
+    add_to_list(response.headers, "Vary", "Accept-Encoding");
     const bool streamed = static_cast<bool>(response.producer);
     if (!streamed && response.body.size() < options.min_size) co_return response;
     const codec::Encoding chosen =

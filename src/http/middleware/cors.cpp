@@ -19,7 +19,6 @@ Middleware cors(CorsOptions options) {
         r.headers.set("Access-Control-Allow-Origin", "*");
       } else {
         r.headers.set("Access-Control-Allow-Origin", std::string(*origin));
-        r.headers.add("Vary", "Origin");
       }
       if (options.credentials) r.headers.set("Access-Control-Allow-Credentials", "true");
     };
@@ -27,6 +26,7 @@ Middleware cors(CorsOptions options) {
     if (request.method() == "OPTIONS" && origin && requested_method) {
       // A preflight: answered here, never by the route.
       Response r(allowed ? 204 : 403);
+      if (!any_origin || options.credentials) add_to_list(r.headers, "Vary", "Origin");
       if (allowed) {
         allow_origin(r);
         r.headers.set("Access-Control-Allow-Methods", options.methods);
@@ -43,6 +43,9 @@ Middleware cors(CorsOptions options) {
       co_return r;
     }
     Response response = co_await next(request);
+    // Unless any origin gets "*", the answer depends on Origin: caches must know, whatever the
+    // origin of this request (or its absence).
+    if (!any_origin || options.credentials) add_to_list(response.headers, "Vary", "Origin");
     if (allowed) {
       allow_origin(response);
       if (!options.expose_headers.empty()) {

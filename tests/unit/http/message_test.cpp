@@ -88,7 +88,7 @@ TEST(Headers, AddKeepsEveryFieldInOrder) {
   h.add("Vary", "Origin");
   h.add("set-cookie", "b=2");
   std::vector<std::string> seen;
-  for (const auto& [name, value] : h) seen.push_back(name + ": " + value);
+  for (const auto& [name, value] : h) seen.push_back(std::string(name) + ": " + std::string(value));
   EXPECT_EQ(seen, (std::vector<std::string>{"Set-Cookie: a=1", "Vary: Origin", "set-cookie: b=2"}));
 }
 
@@ -117,6 +117,65 @@ TEST(Headers, RemoveIsCaseInsensitiveAndRemovesAll) {
   EXPECT_TRUE(h.empty());
   h.remove("absent");  // nothing to do
   EXPECT_TRUE(h.empty());
+}
+
+TEST(Headers, AnEmptyValueIsAValue) {
+  Headers h;
+  h.add("X-Empty", "");
+  EXPECT_EQ(h.get("x-empty"), "");
+  EXPECT_TRUE(h.contains("X-Empty"));
+}
+
+TEST(Headers, WireHoldsTheFieldsAsSent) {
+  Headers h;
+  h.set("Content-Type", "text/plain");
+  h.add("Vary", "Origin");
+  h.add("Vary", "Accept-Encoding");
+  EXPECT_EQ(h.wire(), "Content-Type: text/plain\r\nVary: Origin\r\nVary: Accept-Encoding\r\n");
+  h.remove("content-type");
+  EXPECT_EQ(h.wire(), "Vary: Origin\r\nVary: Accept-Encoding\r\n");
+}
+
+TEST(Headers, ALineBreakOrControlInAValueIsRefused) {
+  for (const std::string& value :
+       {std::string("a\r\nSet-Cookie: x=1"), std::string("a\nb"), std::string("a\rb"),
+        std::string("a\0b", 3), std::string("a\x7f")}) {
+    Headers h;
+    h.set("X-Safe", "kept");
+    try {
+      h.set("X-Safe", value);
+      ADD_FAILURE() << "accepted a value with a control character";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), errc::invalid_argument);
+    }
+    try {
+      h.add("X-Other", value);
+      ADD_FAILURE() << "accepted a value with a control character";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), errc::invalid_argument);
+    }
+    EXPECT_FALSE(h.contains("Set-Cookie"));
+    EXPECT_FALSE(h.contains("X-Other"));
+  }
+}
+
+TEST(Headers, ATabInAValueIsAllowed) {
+  Headers h;
+  h.set("X-Tab", "a\tb");
+  EXPECT_EQ(h.get("x-tab"), "a\tb");
+}
+
+TEST(Headers, ANameThatIsNotATokenIsRefused) {
+  for (const char* name : {"", "Bad Name", "X:Y", "X\r\nY", "(x)", "X-\xC3\xA9"}) {
+    Headers h;
+    try {
+      h.add(name, "v");
+      ADD_FAILURE() << "accepted the name '" << name << "'";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), errc::invalid_argument) << name;
+    }
+    EXPECT_TRUE(h.empty()) << name;
+  }
 }
 
 // ---- Request --------------------------------------------------------------------------------

@@ -84,6 +84,12 @@ Task<Response> lying(Request&) {
   co_return r;
 }
 
+Task<Response> reflect(Request& request) {
+  Response r = Response::text("reflected");
+  r.headers.set("X-Value", request.query("v").value_or(""));  // careless: user input
+  co_return r;
+}
+
 Task<Response> nothing(Request&) {
   co_return Response(204);
 }
@@ -95,6 +101,7 @@ Router app() {
   r.get("/boom", boom).get("/bad", bad_input).post("/json", parse_json);
   r.get("/stream", streamed).get("/slow", slow).get("/big", big);
   r.get("/closing", closing).get("/lying", lying).get("/nothing", nothing);
+  r.get("/reflect", reflect);
   return r;
 }
 
@@ -341,6 +348,21 @@ TEST(HttpServer, InvalidJsonIs400) {
     const WireResponse ok = co_await c.next();
     EXPECT_EQ(ok.status, 200);
     EXPECT_EQ(nlohmann::json::parse(ok.body), (nlohmann::json{{"a", 1}}));
+  });
+}
+
+TEST(HttpServer, AHeaderValueFromInputCannotInjectAField) {
+  Server server{app()};
+  talk_to(server, [](Client& c) -> Task<void> {
+    co_await c.send(request_text("GET", "/reflect?v=ok"));
+    EXPECT_EQ((co_await c.next()).header("X-Value"), "ok");
+    co_await c.send(request_text("GET", "/reflect?v=x%0D%0ASet-Cookie:%20session=evil"));
+    const WireResponse r = co_await c.next();
+    EXPECT_GE(r.status, 400);
+    EXPECT_FALSE(r.header("Set-Cookie").has_value());
+    EXPECT_FALSE(r.header("X-Value").has_value());
+    co_await c.send(request_text("GET", "/"));  // the connection goes on
+    EXPECT_EQ((co_await c.next()).status, 200);
   });
 }
 

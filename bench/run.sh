@@ -2,7 +2,7 @@
 # The benchmark runner: wirekit against its peers, in one run on this machine, with the peer
 # harnesses of ../shared/peers (never modified). Prints each figure and the ratios.
 #
-#   bench/run.sh [echo] ...       (default: every benchmark)
+#   bench/run.sh [echo] [http]    (default: every benchmark)
 #   env: ROUNDS=5  rounds; each round runs every peer once, alternating, so that drift of a
 #                  shared, noisy machine hits every peer alike; medians are reported
 #        PEERS_DIR=../shared/peers   WIREKIT=build/release/apps/wirekit/wirekit
@@ -37,11 +37,68 @@ bench_echo() {
   /usr/bin/python3 "$ROOT/bench/summarize_echo.py" "$raw"
 }
 
+bench_http() {
+  # HTTP: the hello app (keep-alive, then pipelined 16 deep) against nginx (1 worker,
+  # `return 200`) and the tutorial's aiohttp app; static 1 KiB / 1 MiB files against nginx with
+  # sendfile; then RSS per idle keep-alive connection with 10,000 of them.
+  local raw=$OUT/http.raw
+  : >"$raw"
+  local hello="$WIREKIT hello --host 127.0.0.1 --threads 1 --port {PORT}"
+  local files="$WIREKIT http serve {ROOT} --bind 127.0.0.1 --threads 1 --port {PORT}"
+  for round in $(seq 1 "$ROUNDS"); do
+    for peer in custom nginx aiohttp; do
+      CUSTOM_CMD=$hello CUSTOM_PATH=/World RUNS=1 "$PEERS_DIR/net/bench_http_hello.sh" "$peer" \
+        2>>"$OUT/http.commands" | grep '^http_hello' >>"$raw" || true
+    done
+    for peer in custom nginx; do
+      PIPELINE=16 CUSTOM_CMD=$hello CUSTOM_PATH=/World RUNS=1 "$PEERS_DIR/net/bench_http_hello.sh" \
+        "$peer" 2>>"$OUT/http.commands" | grep '^http_hello' >>"$raw" || true
+      CUSTOM_CMD=$files RUNS=1 "$PEERS_DIR/net/bench_static.sh" "$peer" 2>>"$OUT/http.commands" \
+        | grep '^static' >>"$raw" || true
+    done
+    echo "http: round $round/$ROUNDS done" >&2
+  done
+  echo "# hello: taskset -c 0 $hello   load: taskset -c 1 wrk -t1 -c64 -d5s --latency http://127.0.0.1:PORT/World"
+  echo "# static: taskset -c 0 $files   load: taskset -c 1 wrk -t1 -c16 -d5s http://127.0.0.1:PORT/1k.bin|1m.bin"
+  /usr/bin/python3 "$ROOT/bench/summarize_http.py" "$raw"
+  idle_memory
+}
+
+idle_memory() {
+  # 10,000 idle keep-alive connections (20,000 descriptors would pass this machine's cap of
+  # 20,000 per process for the client, so the client holds 10,000 and the server 10,000).
+  local port=18390 pid
+  taskset -c 0 "$WIREKIT" hello --host 127.0.0.1 --threads 1 --port "$port" >/dev/null 2>&1 &
+  pid=$!
+  sleep 0.5
+  echo "# idle memory: wirekit hello, /usr/bin/python3 bench/idle_memory.py PID $port 10000"
+  taskset -c 1 /usr/bin/python3 "$ROOT/bench/idle_memory.py" "$pid" "$port" 10000 || true
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  local tmp
+  tmp=$(mktemp -d)
+  mkdir -p "$tmp/logs"
+  cat >"$tmp/nginx.conf" <<NGX
+daemon off; master_process off; worker_processes 1; error_log $tmp/error.log warn; pid $tmp/nginx.pid;
+events { worker_connections 12000; }
+http { access_log off; keepalive_timeout 300s; keepalive_requests 1000000;
+  client_body_temp_path $tmp/b; proxy_temp_path $tmp/p; fastcgi_temp_path $tmp/f; uwsgi_temp_path $tmp/u; scgi_temp_path $tmp/s;
+  server { listen 127.0.0.1:$((port + 1)); location / { return 200 "Hello"; } } }
+NGX
+  taskset -c 0 nginx -p "$tmp" -c "$tmp/nginx.conf" -e "$tmp/error.log" &
+  pid=$!
+  sleep 0.5
+  echo "# idle memory: nginx (1 worker), same probe"
+  taskset -c 1 /usr/bin/python3 "$ROOT/bench/idle_memory.py" "$pid" $((port + 1)) 10000 || true
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(echo)
+[[ ${#targets[@]} -eq 0 ]] && targets=(echo http)
 for t in "${targets[@]}"; do
   case $t in
     echo) bench_echo ;;
-    *) echo "bench: unknown benchmark '$t' (known: echo)" >&2; exit 2 ;;
+    http) bench_http ;;
+    *) echo "bench: unknown benchmark '$t' (known: echo, http)" >&2; exit 2 ;;
   esac
 done

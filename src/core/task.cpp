@@ -1,10 +1,74 @@
+#include <array>
 #include <memory>
+#include <new>
 #include <optional>
 #include <stop_token>
+#include <utility>
 
 #include <wirekit/core/task.hpp>
 
 namespace wirekit::detail {
+
+namespace {
+
+constexpr std::size_t frame_granule = 64;
+constexpr std::size_t frame_classes = 64;      // frames up to 4 KiB are pooled
+constexpr std::size_t frames_per_class = 256;  // beyond this, freed frames go back to malloc
+
+struct FreeFrame {
+  FreeFrame* next;
+};
+
+struct FramePool {
+  std::array<FreeFrame*, frame_classes> heads{};
+  std::array<std::size_t, frame_classes> counts{};
+  ~FramePool() {
+    for (FreeFrame* f : heads) {
+      while (f != nullptr) ::operator delete(std::exchange(f, f->next));
+    }
+  }
+};
+
+thread_local FramePool frame_pool;
+
+std::size_t frame_class(std::size_t size) noexcept {
+  return (size + frame_granule - 1) / frame_granule;
+}
+
+}  // namespace
+
+// Under ASan every frame goes to the allocator, so that a use after free is caught.
+#if defined(__SANITIZE_ADDRESS__)
+void* allocate_frame(std::size_t size) {
+  return ::operator new(size);
+}
+void free_frame(void* frame, std::size_t) noexcept {
+  ::operator delete(frame);
+}
+#else
+void* allocate_frame(std::size_t size) {
+  const std::size_t c = frame_class(size);
+  if (c < frame_classes) {
+    if (FreeFrame* f = frame_pool.heads[c]) {
+      frame_pool.heads[c] = f->next;
+      --frame_pool.counts[c];
+      return f;
+    }
+    return ::operator new(c* frame_granule);
+  }
+  return ::operator new(size);
+}
+
+void free_frame(void* frame, std::size_t size) noexcept {
+  const std::size_t c = frame_class(size);
+  if (c < frame_classes && frame_pool.counts[c] < frames_per_class) {
+    frame_pool.heads[c] = new (frame) FreeFrame{frame_pool.heads[c]};
+    ++frame_pool.counts[c];
+    return;
+  }
+  ::operator delete(frame);
+}
+#endif
 
 // Carries a stop request to the operation a task is suspended on. The request may come from
 // any thread; the operation may only be touched on its loop. On the loop thread the hook

@@ -191,7 +191,7 @@ void Headers::Iterator::load() noexcept {
 }
 
 void Headers::set(std::string_view name, std::string_view value) {
-  remove(name);
+  if (!lines_.empty()) remove(name);
   add(name, value);
 }
 
@@ -226,8 +226,16 @@ void Headers::remove(std::string_view name) noexcept {
 }
 
 std::optional<std::string_view> Headers::get(std::string_view name) const noexcept {
-  for (const auto [n, v] : *this) {
-    if (iequals(n, name)) return v;
+  // On every response (middleware asks for several fields): one pass, no parsing of lines
+  // whose name cannot match.
+  const std::string_view all = lines_;
+  for (std::size_t at = 0; at < all.size();) {
+    const std::size_t eol = all.find('\n', at);
+    if (at + name.size() < eol && all[at + name.size()] == ':' &&
+        iequals(all.substr(at, name.size()), name)) {
+      return all.substr(at + name.size() + 2, eol - 1 - (at + name.size() + 2));
+    }
+    at = eol + 1;
   }
   return std::nullopt;
 }

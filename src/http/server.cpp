@@ -343,7 +343,8 @@ Task<Server::Connection::Outcome> Server::Connection::serve_one() {
       framing.keep_alive && !framing.upgrade && !streamed_to_http10 &&
       (options_.keepalive_requests == 0 || served_ < options_.keepalive_requests) &&
       !draining_.stop_requested() &&
-      !list_contains(response.headers.get("connection").value_or(""), "close");
+      !(response.headers.has_framing_fields() &&
+        list_contains(response.headers.get("connection").value_or(""), "close"));
   co_await send_response(head, response, keep_alive);
   w.begin = cursor;
   if (w.begin == w.end) w.begin = w.end = 0;

@@ -37,8 +37,17 @@ struct StopForwarder {
 };
 using StopLink = std::stop_callback<StopForwarder>;
 
+// Coroutine frames come from per-thread free lists by size class: a request handled by a few
+// nested tasks allocates and frees the same frame sizes over and over, and frames larger than
+// malloc's per-thread cache would otherwise take its slow path every time.
+void* allocate_frame(std::size_t size);
+void free_frame(void* frame, std::size_t size) noexcept;
+
 class PromiseBase {
  public:
+  static void* operator new(std::size_t size) { return allocate_frame(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept { free_frame(frame, size); }
+
   PromiseBase() = default;
   PromiseBase(const PromiseBase&) = delete;
   PromiseBase& operator=(const PromiseBase&) = delete;

@@ -34,6 +34,9 @@ class CompressingWriter final : public BodyWriter {
 Middleware compression(CompressionOptions options) {
   return [options = std::move(options)](Request& request, const Handler& next) -> Task<Response> {
     Response response = co_await next(request);
+    const bool streamed = static_cast<bool>(response.producer);
+    // Small bodies first, without looking at a header: most API answers end here.
+    if (!streamed && response.body.size() < options.min_size) co_return response;
     const std::string_view type = response.headers.get("content-type").value_or("");
     // A 206 is a byte range of the identity encoding: compressing it would break the range.
     if (response.status < 200 || response.status == 204 || response.status == 206 ||
@@ -42,8 +45,6 @@ Middleware compression(CompressionOptions options) {
       co_return response;
     }
     add_to_list(response.headers, "Vary", "Accept-Encoding");
-    const bool streamed = static_cast<bool>(response.producer);
-    if (!streamed && response.body.size() < options.min_size) co_return response;
     const codec::Encoding chosen =
         codec::negotiate(request.header("accept-encoding").value_or(""), options.encodings);
     if (chosen == codec::Encoding::identity) co_return response;

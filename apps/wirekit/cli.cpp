@@ -50,6 +50,9 @@ void add_http_flags(CLI::App& command, HttpFlags& flags) {
                      "Requests per second per client (token bucket; 429 beyond)");
   command.add_option("--burst", flags.burst, "Bucket size for --rate-limit (default: 2x the rate)");
   command.add_option("--cors", flags.cors, "Allowed CORS origin ('*' for any); repeatable");
+  command.add_option("--max-connections", flags.max_connections,
+                     "Open connections at most; beyond, accepting pauses")
+      ->capture_default_str();
   add_blocking_flags(command, flags.blocking);
 }
 

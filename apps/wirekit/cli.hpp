@@ -45,6 +45,7 @@ struct HttpFlags {
   double rate_limit = 0;
   double burst = 0;
   std::vector<std::string> cors;
+  std::size_t max_connections = 10'000;
   services::HttpFeatures parse() const;
 };
 void add_http_flags(CLI::App& command, HttpFlags& flags);

@@ -28,7 +28,8 @@ int serve_http(http::Router router, const HttpFlags& flags, const services::Endp
   http::Server server{std::move(router)};
   services::apply(server, features, services::stdout_lines());
   auto main = [&]() -> Task<void> {
-    auto tcp = co_await services::bind_tcp(endpoint, {}, runtime.size());
+    auto tcp = co_await services::bind_tcp(endpoint, {.max_connections = flags.max_connections},
+                                           runtime.size());
     services::stdout_lines()(announce(tcp->local_addresses().front()));
     co_await server.serve(runtime, *tcp);
   };

@@ -8,6 +8,7 @@ build_pkgs=(
   cmake ninja-build ccache g++ pkg-config make
   libc-ares-dev libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   zlib1g-dev libdeflate-dev libbrotli-dev libzstd-dev   # HTTP content-encoding
+  libssl-dev openssl   # Fernet, JWT (EVP API); TLS
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev python3-pytest
@@ -15,9 +16,10 @@ test_pkgs=(
   python3-twisted            # the tutorial's §8.1 Twisted echo, run against wirekit in interop tests
   python3-requests python3-aiohttp curl   # HTTP clients of the interop tests
   zstd gzip brotli python3-brotli   # other implementations the codec tests compare against
+  python3-cryptography python3-jwt   # Fernet and PyJWT peers of the token tests
   iproute2 procps
 )
-bench_pkgs=(wrk socat time bc gcc nginx python3-aiohttp)
+bench_pkgs=(wrk socat time bc gcc nginx python3-aiohttp python3-cryptography python3-jwt openssl)
 
 wanted=("${build_pkgs[@]}" "${test_pkgs[@]}")
 [[ "${1:-}" == bench ]] && wanted+=("${bench_pkgs[@]}")

@@ -26,6 +26,7 @@ void add_echo_command(CLI::App& app, Action& action);
 void add_serve_command(CLI::App& app, Action& action);
 void add_http_commands(CLI::App& app, Action& action);
 void add_hello_command(CLI::App& app, Action& action);
+void add_token_commands(CLI::App& app, Action& action);  // fernet, jwt
 
 // --block-after N --block-window D --allow CIDR --deny CIDR, for every server command.
 struct BlockingFlags {

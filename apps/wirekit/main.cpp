@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   cli::add_http_commands(app, action);
   cli::add_hello_command(app, action);
   cli::add_serve_command(app, action);
+  cli::add_token_commands(app, action);
 
   try {
     app.parse(argc, argv);

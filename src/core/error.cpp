@@ -27,6 +27,10 @@ class Category final : public std::error_category {
         return "closed";
       case errc::unexpected_eof:
         return "connection closed early";
+      case errc::invalid_token:
+        return "invalid token";
+      case errc::token_expired:
+        return "token expired";
     }
     return "unknown error";
   }

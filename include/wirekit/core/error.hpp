@@ -26,6 +26,8 @@ enum class errc {
   limit_exceeded,    // a configured size or count limit was reached
   closed,            // the object was closed before or during the operation
   unexpected_eof,    // the peer closed while more bytes were required
+  invalid_token,     // a Fernet token or JWT failed verification
+  token_expired,     // a JWT's exp has passed (the signature itself was valid)
 };
 
 const std::error_category& category() noexcept;

@@ -2,7 +2,7 @@
 # The benchmark runner: wirekit against its peers, in one run on this machine, with the peer
 # harnesses of ../shared/peers (never modified). Prints each figure and the ratios.
 #
-#   bench/run.sh [echo] [http]    (default: every benchmark)
+#   bench/run.sh [echo] [http] [tokens]    (default: every benchmark)
 #   env: ROUNDS=5  rounds; each round runs every peer once, alternating, so that drift of a
 #                  shared, noisy machine hits every peer alike; medians are reported
 #        PEERS_DIR=../shared/peers   WIREKIT=build/release/apps/wirekit/wirekit
@@ -15,9 +15,10 @@ OUT=${OUT:-$ROOT/build/bench}
 mkdir -p "$OUT"
 
 if [[ -z "${WIREKIT:-}" ]]; then
-  cmake --preset release >/dev/null && cmake --build --preset release --target wirekit >/dev/null
+  cmake --preset release >/dev/null && cmake --build --preset release --target wirekit token_bench >/dev/null
   WIREKIT=$ROOT/build/release/apps/wirekit/wirekit
 fi
+TOKEN_BENCH=${TOKEN_BENCH:-$(dirname "$WIREKIT")/../../bench/token_bench}
 [[ -d "$PEERS_DIR/net" ]] || { echo "bench: peer harnesses not found in $PEERS_DIR" >&2; exit 1; }
 
 bench_echo() {
@@ -93,12 +94,30 @@ NGX
   rm -rf "$tmp"
 }
 
+bench_tokens() {
+  # Fernet and JWT on one pinned core: wirekit's token_bench, the peer harness (cryptography,
+  # PyJWT) and `openssl speed` for RSA-2048 and P-256, the ceiling of RS256 and ES256.
+  local raw=$OUT/tokens.raw
+  : >"$raw"
+  for round in $(seq 1 "$ROUNDS"); do
+    taskset -c 0 "$TOKEN_BENCH" 2 >>"$raw"
+    taskset -c 0 /usr/bin/python3 "$PEERS_DIR/misc/bench_tokens.py" 2 >>"$raw"
+    taskset -c 0 openssl speed -seconds 2 rsa2048 ecdsap256 2>/dev/null \
+      | awk '/^rsa 2048/ {print "openssl_speed alg=rsa2048 sign_s=" $6 " verify_s=" $7}
+             /ecdsa \(nistp256\)/ {print "openssl_speed alg=ecdsap256 sign_s=" $7 " verify_s=" $8}' >>"$raw"
+    echo "tokens: round $round/$ROUNDS done" >&2
+  done
+  echo "# taskset -c 0 $TOKEN_BENCH 2 | taskset -c 0 /usr/bin/python3 bench_tokens.py 2 | taskset -c 0 openssl speed -seconds 2 rsa2048 ecdsap256"
+  /usr/bin/python3 "$ROOT/bench/summarize_tokens.py" "$raw"
+}
+
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(echo http)
+[[ ${#targets[@]} -eq 0 ]] && targets=(echo http tokens)
 for t in "${targets[@]}"; do
   case $t in
     echo) bench_echo ;;
     http) bench_http ;;
-    *) echo "bench: unknown benchmark '$t' (known: echo, http)" >&2; exit 2 ;;
+    tokens) bench_tokens ;;
+    *) echo "bench: unknown benchmark '$t' (known: echo, http, tokens)" >&2; exit 2 ;;
   esac
 done

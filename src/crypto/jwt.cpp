@@ -73,7 +73,7 @@ std::string decode_segment(std::string_view text, const char* what) {
 }
 
 Json parse_object(const std::string& text, const char* what) {
-  Json value = Json::parse(text, nullptr, false);
+  Json value = Json::parse(text.data(), text.data() + text.size(), nullptr, false);
   if (value.is_discarded() || !value.is_object()) {
     throw InvalidTokenError(std::string("Invalid ") + what + " string: must be a json object");
   }
@@ -101,12 +101,15 @@ void missing(const std::string& name) {
 
 void validate_claims(const Json& payload, const DecodeOptions& options) {
   for (const std::string& required : options.require) {
-    if (!payload.contains(required)) missing(required);
+    const Json* value = claim(payload, required.c_str());
+    if (!value || value->is_null()) missing(required);  // PyJWT: null counts as missing
   }
   const std::int64_t now = options.now ? *options.now : unix_now();
   const std::int64_t leeway = options.leeway.count();
   if (const Json* iat = claim(payload, "iat")) {
-    numeric_date(*iat, "Issued At claim (iat) must be an integer.");
+    if (numeric_date(*iat, "Issued At claim (iat) must be an integer.") > now + leeway) {
+      throw InvalidTokenError("The token is not yet valid (iat)");
+    }
   }
   if (const Json* nbf = claim(payload, "nbf"); nbf && options.verify_nbf) {
     if (numeric_date(*nbf, "Not Before claim (nbf) must be an integer.") > now + leeway) {
@@ -175,7 +178,7 @@ Segments split(std::string_view token) {
           token.substr(0, last)};
 }
 
-Json parse_header(std::string_view segment_text) {
+Json parse_header_text(std::string_view segment_text) {
   Json header = parse_object(decode_segment(segment_text, "header"), "header");
   if (const auto kid = header.find("kid"); kid != header.end() && !kid->is_string()) {
     throw InvalidTokenError("Key ID header parameter must be a string");
@@ -183,6 +186,26 @@ Json parse_header(std::string_view segment_text) {
   // RFC 7515 §4.1.11: extensions marked critical must be understood; none are, here.
   if (header.contains("crit")) throw InvalidTokenError("Unsupported critical header extensions");
   return header;
+}
+
+// The parsed header of `segment_text`. A sender's tokens share one header, so the last few
+// parsed on this thread are kept, keyed by their exact text: half the JSON work of a decode.
+// The reference stays valid until this thread parses another header.
+const Json& parse_header(std::string_view segment_text) {
+  struct Entry {
+    std::string text;
+    Json header;
+  };
+  thread_local std::array<Entry, 4> cache;
+  thread_local std::size_t next = 0;
+  for (const Entry& entry : cache) {
+    if (!entry.text.empty() && entry.text == segment_text) return entry.header;
+  }
+  Json header = parse_header_text(segment_text);
+  Entry& slot = cache[next++ % cache.size()];
+  slot.text.assign(segment_text);
+  slot.header = std::move(header);
+  return slot.header;
 }
 
 // The header's "alg", if the caller allows it.
@@ -202,8 +225,9 @@ Algorithm allowed_algorithm(const Json& header, const DecodeOptions& options) {
   return *parsed;
 }
 
-Decoded verify_and_decode(const Segments& parts, Json header, const Key& key,
-                          const DecodeOptions& options) {
+// The payload once the signature checks out and the claims pass.
+Json verify_and_decode(const Segments& parts, const Json& header, const Key& key,
+                       const DecodeOptions& options) {
   const Algorithm alg = allowed_algorithm(header, options);
   const std::string signature = decode_segment(parts.signature, "crypto");
   if (!key.impl().verify(alg, parts.signing_input, signature)) {
@@ -211,7 +235,7 @@ Decoded verify_and_decode(const Segments& parts, Json header, const Key& key,
   }
   Json payload = parse_object(decode_segment(parts.payload, "payload"), "payload");
   validate_claims(payload, options);
-  return {std::move(header), std::move(payload)};
+  return payload;
 }
 
 }  // namespace
@@ -255,16 +279,19 @@ std::string encode(const Json& payload, const Key& key, Algorithm alg, const Jso
 
 Decoded decode_complete(std::string_view token, const Key& key, const DecodeOptions& options) {
   const Segments parts = split(token);
-  return verify_and_decode(parts, parse_header(parts.header), key, options);
+  const Json& header = parse_header(parts.header);
+  Json payload = verify_and_decode(parts, header, key, options);
+  return {header, std::move(payload)};
 }
 
 Json decode(std::string_view token, const Key& key, const DecodeOptions& options) {
-  return decode_complete(token, key, options).payload;
+  const Segments parts = split(token);
+  return verify_and_decode(parts, parse_header(parts.header), key, options);
 }
 
 Json decode(std::string_view token, const KeySet& keys, const DecodeOptions& options) {
   const Segments parts = split(token);
-  Json header = parse_header(parts.header);
+  const Json& header = parse_header(parts.header);
   const auto kid = header.find("kid");
   const Key* key = nullptr;
   if (kid != header.end()) {
@@ -278,7 +305,7 @@ Json decode(std::string_view token, const KeySet& keys, const DecodeOptions& opt
   } else {
     throw InvalidTokenError("The token names no \"kid\" and the key set has several keys");
   }
-  return verify_and_decode(parts, std::move(header), *key, options).payload;
+  return verify_and_decode(parts, header, *key, options);
 }
 
 Json unverified_header(std::string_view token) {

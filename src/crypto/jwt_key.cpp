@@ -285,6 +285,23 @@ Key::Impl::~Impl() {
   OPENSSL_cleanse(secret.data(), secret.size());
 }
 
+ContextPool::Lease ContextPool::take() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!idle_.empty()) {
+      detail::PkeyCtxPtr ctx = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(*this, std::move(ctx));
+    }
+  }
+  return Lease(*this, make_());
+}
+
+void ContextPool::give_back(detail::PkeyCtxPtr ctx) {
+  std::lock_guard lock(mutex_);
+  idle_.push_back(std::move(ctx));
+}
+
 void Key::Impl::prepare() {
   if (type == KeyType::secret) {
     const auto* bytes = reinterpret_cast<const std::uint8_t*>(secret.data());
@@ -302,21 +319,32 @@ void Key::Impl::prepare() {
     }
     for (bool signing : {false, true}) {
       if (signing && !is_private) continue;
-      detail::MdCtxPtr ctx(EVP_MD_CTX_new());
-      EVP_PKEY_CTX* pctx = nullptr;
-      const EVP_MD* md = digest_of(alg);
-      const char* md_name = md ? EVP_MD_get0_name(md) : nullptr;
-      const int ok = signing ? EVP_DigestSignInit_ex(ctx.get(), &pctx, md_name, nullptr, nullptr,
-                                                     pkey.get(), nullptr)
-                             : EVP_DigestVerifyInit_ex(ctx.get(), &pctx, md_name, nullptr, nullptr,
-                                                       pkey.get(), nullptr);
-      if (ok != 1) bad_key(std::string("cannot use the key with ") + std::string(name(alg)));
-      if (family(alg) == Family::rsa_pss &&
-          (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-           EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1)) {
-        bad_key("cannot set up RSA-PSS");
+      if (alg == Algorithm::EdDSA) {
+        detail::MdCtxPtr ctx(EVP_MD_CTX_new());
+        const int ok = signing ? EVP_DigestSignInit_ex(ctx.get(), nullptr, nullptr, nullptr,
+                                                       nullptr, pkey.get(), nullptr)
+                               : EVP_DigestVerifyInit_ex(ctx.get(), nullptr, nullptr, nullptr,
+                                                         nullptr, pkey.get(), nullptr);
+        if (ok != 1) bad_key("cannot use the key with EdDSA");
+        (signing ? eddsa_sign : eddsa_verify) = std::move(ctx);
+        continue;
       }
-      (signing ? sign_template : verify_template)[index_of(alg)] = std::move(ctx);
+      EVP_PKEY* key = pkey.get();
+      auto make = [key, alg, signing] {
+        detail::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+        const bool ok =
+            ctx &&
+            (signing ? EVP_PKEY_sign_init(ctx.get()) : EVP_PKEY_verify_init(ctx.get())) == 1 &&
+            EVP_PKEY_CTX_set_signature_md(ctx.get(), digest_of(alg)) == 1 &&
+            (family(alg) != Family::rsa_pss ||
+             (EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PSS_PADDING) == 1 &&
+              EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_DIGEST) == 1));
+        if (!ok) bad_key("cannot use the key with " + std::string(name(alg)));
+        return ctx;
+      };
+      auto pool = std::make_unique<ContextPool>(make);
+      pool->take();  // set one up now, so an unusable key fails here rather than mid-request
+      (signing ? signers : verifiers)[index_of(alg)] = std::move(pool);
     }
   }
 }
@@ -358,12 +386,23 @@ std::string Key::Impl::sign(Algorithm alg, std::string_view input) const {
     mac.sign({input}, reinterpret_cast<std::uint8_t*>(out.data()));
     return out;
   }
-  detail::MdCtxPtr ctx(EVP_MD_CTX_new());
   std::string der(static_cast<std::size_t>(EVP_PKEY_get_size(pkey.get())), '\0');
   std::size_t len = der.size();
-  if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), sign_template[index_of(alg)].get()) != 1 ||
-      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(der.data()), &len,
-                     reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1) {
+  auto* der_bytes = reinterpret_cast<unsigned char*>(der.data());
+  const auto* data = reinterpret_cast<const unsigned char*>(input.data());
+  bool ok = false;
+  if (alg == Algorithm::EdDSA) {
+    detail::MdCtxPtr ctx(EVP_MD_CTX_new());
+    ok = ctx && EVP_MD_CTX_copy_ex(ctx.get(), eddsa_sign.get()) == 1 &&
+         EVP_DigestSign(ctx.get(), der_bytes, &len, data, input.size()) == 1;
+  } else {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = 0;
+    const ContextPool::Lease ctx = signers[index_of(alg)]->take();
+    ok = EVP_Digest(data, input.size(), digest, &digest_len, digest_of(alg), nullptr) == 1 &&
+         EVP_PKEY_sign(ctx.get(), der_bytes, &len, digest, digest_len) == 1;
+  }
+  if (!ok) {
     throw Error(errc::invalid_argument,
                 std::string(name(alg)) + " signing failed: " + detail::openssl_error());
   }
@@ -402,12 +441,20 @@ bool Key::Impl::verify(Algorithm alg, std::string_view input, std::string_view s
     OPENSSL_free(out);
     signature = der;
   }
-  detail::MdCtxPtr ctx(EVP_MD_CTX_new());
-  const bool ok =
-      ctx && EVP_MD_CTX_copy_ex(ctx.get(), verify_template[index_of(alg)].get()) == 1 &&
-      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                       signature.size(), reinterpret_cast<const unsigned char*>(input.data()),
-                       input.size()) == 1;
+  const auto* sig = reinterpret_cast<const unsigned char*>(signature.data());
+  const auto* data = reinterpret_cast<const unsigned char*>(input.data());
+  bool ok = false;
+  if (alg == Algorithm::EdDSA) {
+    detail::MdCtxPtr ctx(EVP_MD_CTX_new());
+    ok = ctx && EVP_MD_CTX_copy_ex(ctx.get(), eddsa_verify.get()) == 1 &&
+         EVP_DigestVerify(ctx.get(), sig, signature.size(), data, input.size()) == 1;
+  } else {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = 0;
+    const ContextPool::Lease ctx = verifiers[index_of(alg)]->take();
+    ok = EVP_Digest(data, input.size(), digest, &digest_len, digest_of(alg), nullptr) == 1 &&
+         EVP_PKEY_verify(ctx.get(), sig, signature.size(), digest, digest_len) == 1;
+  }
   ERR_clear_error();
   return ok;
 }

@@ -34,8 +34,8 @@ class InvalidToken : public Error {
 
 class Fernet {
  public:
-  // How far in the future a token's timestamp may be before it is refused (cryptography's
-  // _MAX_CLOCK_SKEW), whether or not a TTL is given.
+  // With a TTL, how far in the future a token's timestamp may be before it is refused
+  // (cryptography's _MAX_CLOCK_SKEW). Without a TTL the time is not checked, as in cryptography.
   static constexpr std::chrono::seconds max_clock_skew{60};
 
   // 32 random bytes (OpenSSL's CSPRNG), url-safe base64 with padding.
@@ -58,7 +58,8 @@ class Fernet {
   std::string encrypt_from_parts(std::string_view data, std::int64_t unix_time,
                                  std::span<const std::uint8_t, 16> iv) const;
 
-  // The plaintext; throws InvalidToken. With a TTL, tokens older than it are refused.
+  // The plaintext; throws InvalidToken. With a TTL, tokens older than it, or stamped more than
+  // max_clock_skew ahead, are refused. Tokens must be padded, as cryptography requires.
   std::string decrypt(std::string_view token,
                       std::optional<std::chrono::seconds> ttl = std::nullopt) const;
   std::string decrypt_at_time(std::string_view token, std::chrono::seconds ttl,

@@ -1,5 +1,8 @@
 #include "cli.hpp"
 
+#include <cstdio>
+#include <memory>
+
 namespace wirekit::cli {
 
 services::Blocking BlockingFlags::parse() const {
@@ -50,14 +53,50 @@ void add_http_flags(CLI::App& command, HttpFlags& flags) {
                      "Requests per second per client (token bucket; 429 beyond)");
   command.add_option("--burst", flags.burst, "Bucket size for --rate-limit (default: 2x the rate)");
   command.add_option("--cors", flags.cors, "Allowed CORS origin ('*' for any); repeatable");
-  command.add_option("--max-connections", flags.max_connections,
-                     "Open connections at most; beyond, accepting pauses")
+  command
+      .add_option("--max-connections", flags.max_connections,
+                  "Open connections at most; beyond, accepting pauses")
       ->capture_default_str();
   add_blocking_flags(command, flags.blocking);
 }
 
 void add_threads_flag(CLI::App& command, std::size_t& threads) {
   command.add_option("--threads", threads, "Event loops (0: one per core)")->capture_default_str();
+}
+
+namespace {
+
+constexpr std::size_t max_input = 256u << 20;
+
+std::string read_all(std::FILE* file, const std::string& what) {
+  std::string data;
+  char buf[65536];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, file)) > 0) {
+    data.append(buf, n);
+    if (data.size() > max_input) throw Error(errc::limit_exceeded, what + " exceeds 256 MiB");
+  }
+  if (std::ferror(file)) throw Error(errc::invalid_argument, "cannot read " + what);
+  return data;
+}
+
+}  // namespace
+
+std::string read_stdin() {
+  return read_all(stdin, "standard input");
+}
+
+std::string read_file(const std::string& path, std::string_view what) {
+  const std::string name = std::string(what) + " " + path;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!file) throw_errno("cannot open " + name);
+  return read_all(file.get(), name);
+}
+
+void write_stdout(std::string_view data) {
+  if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size() || std::fflush(stdout) != 0) {
+    throw Error(errc::closed, "cannot write to standard output");
+  }
 }
 
 RuntimeOptions runtime_options(std::size_t threads) {

@@ -26,7 +26,9 @@ void add_echo_command(CLI::App& app, Action& action);
 void add_serve_command(CLI::App& app, Action& action);
 void add_http_commands(CLI::App& app, Action& action);
 void add_hello_command(CLI::App& app, Action& action);
-void add_token_commands(CLI::App& app, Action& action);  // fernet, jwt
+void add_token_commands(CLI::App& app, Action& action);         // fernet, jwt
+void add_http_client_commands(CLI::App& http, Action& action);  // http get, http post
+void add_fetch_command(CLI::App& app, Action& action);
 
 // --block-after N --block-window D --allow CIDR --deny CIDR, for every server command.
 struct BlockingFlags {
@@ -53,6 +55,11 @@ void add_http_flags(CLI::App& command, HttpFlags& flags);
 
 // --threads N (default: one event loop per core).
 void add_threads_flag(CLI::App& command, std::size_t& threads);
+
+// Input and output of the commands that read data: bounded (256 MiB), one-line errors.
+std::string read_file(const std::string& path, std::string_view what);
+std::string read_stdin();
+void write_stdout(std::string_view data);
 
 // A Runtime with `threads` loops (0: one per core) and SIGINT/SIGTERM handling.
 RuntimeOptions runtime_options(std::size_t threads);

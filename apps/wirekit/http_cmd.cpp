@@ -75,6 +75,8 @@ void add_http_commands(CLI::App& app, Action& action) {
   add_threads_flag(*s, serve.threads);
   add_http_flags(*s, serve.http);
   s->callback([&action] { action = [] { return http_serve(serve); }; });
+
+  add_http_client_commands(*http, action);
 }
 
 void add_hello_command(CLI::App& app, Action& action) {

@@ -1,7 +1,6 @@
 // wirekit fernet genkey/encrypt/decrypt (§12.1) and wirekit jwt sign/verify/decode (§12.2).
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
 
 #include <wirekit/crypto.hpp>
 
@@ -17,47 +16,15 @@ namespace jwt = crypto::jwt;
 constexpr int exit_token_expired = 3;
 constexpr int exit_invalid_token = 4;
 
-constexpr std::size_t max_input = 256u << 20;
-
 std::string trimmed(std::string text) {
   const auto first = text.find_first_not_of(" \t\r\n");
   const auto last = text.find_last_not_of(" \t\r\n");
   return first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
 }
 
-// All of `file`, bounded.
-std::string read_all(std::FILE* file, const std::string& what) {
-  std::string data;
-  char buf[65536];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, file)) > 0) {
-    data.append(buf, n);
-    if (data.size() > max_input) throw Error(errc::limit_exceeded, what + " exceeds 256 MiB");
-  }
-  if (std::ferror(file)) throw Error(errc::invalid_argument, "cannot read " + what);
-  return data;
-}
-
-std::string read_stdin() {
-  return read_all(stdin, "standard input");
-}
-
-std::string read_file(const std::string& path, std::string_view what) {
-  const std::string name = std::string(what) + " " + path;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
-  if (!file) throw_errno("cannot open " + name);
-  return read_all(file.get(), name);
-}
-
 // The positional argument, or standard input when it is absent or "-".
 std::string argument_or_stdin(const std::string& arg, bool is_set) {
   return !is_set || arg == "-" ? read_stdin() : arg;
-}
-
-void write_stdout(std::string_view data) {
-  if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size() || std::fflush(stdout) != 0) {
-    throw Error(errc::closed, "cannot write to standard output");
-  }
 }
 
 // --- fernet ---------------------------------------------------------------------------------

@@ -1,0 +1,90 @@
+// A private HTTP cache (RFC 9111) for the client: in memory (LRU, bounded by bytes) and
+// optionally on disk. The client asks it before sending a request and tells it the answer:
+//
+//   auto lookup = cache.lookup("GET", url, request_headers, now);
+//   if (lookup.state == CacheLookup::fresh) use(*lookup.stored);          // no request at all
+//   else { add lookup.validators to the request; send; response = cache.store(...); }
+//
+// What it honours: Cache-Control max-age, s-maxage is ignored (private cache), no-store (request
+// or response: never stored), no-cache (response: stored but always revalidated; request: no
+// fresh hit), must-revalidate (a stale entry is never served without revalidation), Expires and
+// Date when there is no max-age, heuristic freshness for responses with Last-Modified and no
+// explicit lifetime (10% of their age, at most a day), Age; validators ETag (If-None-Match) and
+// Last-Modified (If-Modified-Since) with 304 updating the stored headers; Vary (an entry matches
+// only requests with the same values of the fields it names; "Vary: *" is never stored).
+// Only GET and HEAD responses with status 200, 203, 204, 300, 301, 308, 404, 405, 410, 414 or
+// 501 are stored, and not when the request carried Authorization (RFC 9111 §3.5).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <wirekit/http/message.hpp>
+#include <wirekit/http/url.hpp>
+
+namespace wirekit::http {
+
+// A response as the cache keeps it: decoded body, headers as received.
+struct CachedResponse {
+  int status = 200;
+  std::string reason;
+  Headers headers;
+  std::string body;
+};
+
+struct CacheLookup {
+  enum State {
+    miss,   // nothing usable: send the request as is
+    fresh,  // `stored` may be used without contacting the server
+    stale,  // send the request with `validators` added; a 304 then confirms `stored`
+  };
+  State state = miss;
+  std::optional<CachedResponse> stored;  // with an Age header set, for fresh and stale
+  Headers validators;                    // If-None-Match / If-Modified-Since, for stale
+};
+
+struct CacheOptions {
+  std::size_t max_bytes = 64u << 20;       // bodies and headers held in memory, LRU beyond
+  std::size_t max_entry_bytes = 8u << 20;  // larger responses are not stored
+  // When set, entries are also written there (one file per entry, written to a temporary name
+  // and renamed, so a crash never leaves a partial entry) and found again by later processes.
+  std::optional<std::filesystem::path> directory;
+};
+
+class Cache {
+ public:
+  using Clock = std::chrono::system_clock;
+
+  explicit Cache(CacheOptions options = {});
+  ~Cache();
+  Cache(const Cache&) = delete;
+  Cache& operator=(const Cache&) = delete;
+
+  CacheLookup lookup(std::string_view method, const Url& url, const Headers& request_headers,
+                     Clock::time_point now = Clock::now());
+
+  // Called with the server's answer to a request (sent with the lookup's validators if it was
+  // stale). Stores it when RFC 9111 allows, and returns what the caller should see: for a 304
+  // answering a stale lookup, the stored response with its headers updated; otherwise the
+  // network's response unchanged. `request_time`/`response_time` compute the entry's age.
+  CachedResponse store(std::string_view method, const Url& url, const Headers& request_headers,
+                       CachedResponse network, const CacheLookup& lookup,
+                       Clock::time_point request_time, Clock::time_point response_time);
+
+  // Drops entries for `url` (after an unsafe method such as POST succeeded on it, §4.4).
+  void invalidate(const Url& url);
+  void clear();
+  std::size_t size_bytes() const noexcept;
+  std::size_t entries() const noexcept;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace wirekit::http

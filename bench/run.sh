@@ -2,7 +2,7 @@
 # The benchmark runner: wirekit against its peers, in one run on this machine, with the peer
 # harnesses of ../shared/peers (never modified). Prints each figure and the ratios.
 #
-#   bench/run.sh [echo] [http] [tokens]    (default: every benchmark)
+#   bench/run.sh [echo] [http] [tokens] [client]    (default: every benchmark)
 #   env: ROUNDS=5  rounds; each round runs every peer once, alternating, so that drift of a
 #                  shared, noisy machine hits every peer alike; medians are reported
 #        PEERS_DIR=../shared/peers   WIREKIT=build/release/apps/wirekit/wirekit
@@ -15,10 +15,11 @@ OUT=${OUT:-$ROOT/build/bench}
 mkdir -p "$OUT"
 
 if [[ -z "${WIREKIT:-}" ]]; then
-  cmake --preset release >/dev/null && cmake --build --preset release --target wirekit token_bench >/dev/null
+  cmake --preset release >/dev/null && cmake --build --preset release --target wirekit token_bench client_bench >/dev/null
   WIREKIT=$ROOT/build/release/apps/wirekit/wirekit
 fi
 TOKEN_BENCH=${TOKEN_BENCH:-$(dirname "$WIREKIT")/../../bench/token_bench}
+CLIENT_BENCH=${CLIENT_BENCH:-$(dirname "$WIREKIT")/../../bench/client_bench}
 [[ -d "$PEERS_DIR/net" ]] || { echo "bench: peer harnesses not found in $PEERS_DIR" >&2; exit 1; }
 
 bench_echo() {
@@ -111,13 +112,66 @@ bench_tokens() {
   /usr/bin/python3 "$ROOT/bench/summarize_tokens.py" "$raw"
 }
 
+# Seconds (wall clock) that "$@" takes; fails if the command does.
+wall_time() {
+  local start end
+  start=$(date +%s.%N)
+  "$@" >/dev/null 2>&1 || return 1
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc -l
+}
+
+bench_client() {
+  # The HTTP client against nginx (1 worker, CPU 0), clients on CPU 1: the tutorial's 300 URLs
+  # (3 paths x 100) with 20 connections — wirekit fetch, the §11.1 aiohttp program, curl
+  # --parallel — then one Session's keep-alive request rate against wrk's on the same nginx.
+  local raw=$OUT/client.raw tmp port=18395 pid
+  : >"$raw"
+  tmp=$(mktemp -d)
+  mkdir -p "$tmp/root" "$tmp/logs"
+  for page in com org net; do
+    head -c 1256 /dev/zero | tr '\0' 'x' >"$tmp/root/example.$page.html"
+  done
+  for i in $(seq 1 100); do
+    for page in com org net; do echo "http://127.0.0.1:$port/example.$page.html"; done
+  done >"$tmp/urls.txt"
+  {
+    while read -r url; do printf 'url = "%s"\noutput = "/dev/null"\n' "$url"; done <"$tmp/urls.txt"
+  } >"$tmp/curl.cfg"
+  cat >"$tmp/nginx.conf" <<NGX
+daemon off; master_process off; worker_processes 1; error_log $tmp/error.log warn; pid $tmp/nginx.pid;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000; default_type text/html; sendfile on;
+  client_body_temp_path $tmp/b; proxy_temp_path $tmp/p; fastcgi_temp_path $tmp/f; uwsgi_temp_path $tmp/u; scgi_temp_path $tmp/s;
+  server { listen 127.0.0.1:$port; root $tmp/root; location = /hello { return 200 "Hello, World!"; } } }
+NGX
+  taskset -c 0 nginx -p "$tmp" -c "$tmp/nginx.conf" -e "$tmp/error.log" &
+  pid=$!
+  sleep 0.5
+  for round in $(seq 1 "$ROUNDS"); do
+    echo "client_fetch peer=wirekit seconds=$(wall_time taskset -c 1 "$WIREKIT" fetch -i "$tmp/urls.txt" -c 20)" >>"$raw"
+    echo "client_fetch peer=aiohttp seconds=$(wall_time taskset -c 1 /usr/bin/python3 "$ROOT/bench/fetch_aiohttp.py" "$tmp/urls.txt")" >>"$raw"
+    echo "client_fetch peer=curl seconds=$(wall_time taskset -c 1 curl --parallel --parallel-max 20 -s -K "$tmp/curl.cfg")" >>"$raw"
+    taskset -c 1 "$CLIENT_BENCH" "http://127.0.0.1:$port/hello" 64 5 >>"$raw"
+    taskset -c 1 wrk -t1 -c64 -d5s "http://127.0.0.1:$port/hello" \
+      | awk '/Requests\/sec/ {print "client_rate peer=wrk requests_s=" $2}' >>"$raw"
+    echo "client: round $round/$ROUNDS done" >&2
+  done
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  rm -rf "$tmp"
+  echo "# nginx: taskset -c 0 (1 worker); fetch: taskset -c 1 wirekit fetch -i urls.txt -c 20 | python3 bench/fetch_aiohttp.py urls.txt | curl --parallel --parallel-max 20 -K curl.cfg"
+  echo "# rate: taskset -c 1 client_bench http://127.0.0.1:PORT/hello 64 5 | taskset -c 1 wrk -t1 -c64 -d5s http://127.0.0.1:PORT/hello"
+  /usr/bin/python3 "$ROOT/bench/summarize_client.py" "$raw"
+}
+
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(echo http tokens)
+[[ ${#targets[@]} -eq 0 ]] && targets=(echo http tokens client)
 for t in "${targets[@]}"; do
   case $t in
     echo) bench_echo ;;
     http) bench_http ;;
     tokens) bench_tokens ;;
-    *) echo "bench: unknown benchmark '$t' (known: echo, http, tokens)" >&2; exit 2 ;;
+    client) bench_client ;;
+    *) echo "bench: unknown benchmark '$t' (known: echo, http, tokens, client)" >&2; exit 2 ;;
   esac
 done

@@ -89,10 +89,13 @@ int http_request(const std::string& method, const ClientFlags& flags) {
       [&]() -> Task<int> {
         http::Session session;
         if (!flags.output.empty()) {
-          const http::DownloadResult result =
-              co_await http::download(session, flags.url, flags.output, std::move(options));
+          const std::function<void(std::size_t)> no_progress;
+          const http::DownloadResult result = co_await http::download(
+              session, flags.url, flags.output, std::move(options), no_progress);
           write_stdout(std::to_string(result.status) + "\n");
-          if (!result.ok() && (flags.fail || result.status == 0)) {
+          // A 4xx/5xx page is an answer (an error only with --fail); anything else that went
+          // wrong — no answer, a truncated body — always is.
+          if (!result.ok() && (flags.fail || result.status < 400)) {
             throw Error(errc::protocol_error, result.error + " for url: " + flags.url);
           }
           co_return 0;
@@ -182,27 +185,25 @@ int fetch(const FetchFlags& flags) {
                              .per_host = flags.per_host,
                              .timeouts = {.connect = timeout, .read = timeout}};
   if (!flags.directory.empty()) options.directory = flags.directory;
+  options.on_done = [&](const http::DownloadResult& r) {
+    ++done;
+    clear();
+    if (r.ok()) {
+      std::printf("Downloaded %llu bytes from %s\n", static_cast<unsigned long long>(r.bytes),
+                  r.url.c_str());
+    } else {
+      std::fprintf(stderr, "Failed %s: %s\n", r.url.c_str(), r.error.c_str());
+    }
+    std::fflush(stdout);
+    draw(true);
+  };
+  options.on_bytes = [&](std::size_t n) {
+    bytes += n;
+    draw(false);
+  };
   const auto start = std::chrono::steady_clock::now();
   const std::vector<http::DownloadResult> results =
-      run(http::fetch_all(
-              urls, options,
-              [&](const http::DownloadResult& r) {
-                ++done;
-                clear();
-                if (r.ok()) {
-                  std::printf("Downloaded %llu bytes from %s\n",
-                              static_cast<unsigned long long>(r.bytes), r.url.c_str());
-                } else {
-                  std::fprintf(stderr, "Failed %s: %s\n", r.url.c_str(), r.error.c_str());
-                }
-                std::fflush(stdout);
-                draw(true);
-              },
-              [&](std::size_t n) {
-                bytes += n;
-                draw(false);
-              }),
-          runtime_options(1));
+      run(http::fetch_all(urls, std::move(options)), runtime_options(1));
   clear();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

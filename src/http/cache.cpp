@@ -339,6 +339,7 @@ Headers validators_for(const CachedResponse& stored) {
   return out;
 }
 
+// The heuristically cacheable statuses of RFC 9110 §15.1 but 206: parts of a body are not kept.
 bool stored_status(int status) noexcept {
   switch (status) {
     case 200:
@@ -625,8 +626,11 @@ class EntryFiles {
       if (!head || head->key != entry.key) {
         if (!free) free = slot;
       } else if (head->selected_by(request)) {
-        if (same) remove(slot_path(entry.key, slot));  // an older copy of the same variant
-        if (!same) same = slot;
+        if (same) {
+          remove(slot_path(entry.key, slot));  // a second copy of the same variant
+        } else {
+          same = slot;
+        }
       } else if (!oldest_time || head->response_time < *oldest_time) {
         oldest = slot;
         oldest_time = head->response_time;

@@ -306,6 +306,7 @@ struct Exchange {
 
 }  // namespace
 
+Session::Session() : Session(SessionOptions()) {}
 Session::Session(SessionOptions options) : state_(std::make_unique<State>(std::move(options))) {}
 Session::~Session() = default;
 
@@ -349,9 +350,12 @@ Task<std::unique_ptr<Connection>> acquire(Session::State& state, const Url& conn
     auto connection = std::make_unique<Connection>();
     connection->origin = origin;
     net::ConnectOptions connect{.timeout = connect_timeout};
-    connection->stream = std::make_unique<net::TcpStream>(co_await with_timeout(
-        connect_timeout, net::TcpStream::connect(connect_to.host, connect_to.port, connect),
-        "connect to " + connect_to.authority()));
+    std::string what = "connect to " + connect_to.authority();
+    Task<net::TcpStream> connecting =
+        net::TcpStream::connect(connect_to.host, connect_to.port, connect);
+    net::TcpStream stream =
+        co_await with_timeout(connect_timeout, std::move(connecting), std::move(what));
+    connection->stream = std::make_unique<net::TcpStream>(std::move(stream));
     ++state.stats.connections_opened;
     reused = false;
     co_return connection;
@@ -662,45 +666,81 @@ Task<ClientResponse> follow(Session::State& state, std::string method, std::stri
 
 }  // namespace
 
-Task<ClientResponse> Session::request(std::string method, std::string url, RequestOptions options) {
-  for (char& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (method.empty() || !std::all_of(method.begin(), method.end(), [](char c) {
-        return is_token_char(static_cast<unsigned char>(c));
-      })) {
-    throw Error(errc::invalid_argument, "invalid HTTP method '" + method + "'");
-  }
-  const Duration total = options.timeouts.value_or(state_->options.timeouts).total;
+namespace {
+
+Task<ClientResponse> send(Session::State& state, std::string method, std::string url,
+                          RequestOptions options) {
+  const Duration total = options.timeouts.value_or(state.options.timeouts).total;
   if (total > Duration::zero()) {
-    co_return co_await with_timeout(total, follow(*state_, method, url, std::move(options)),
-                                    method + " " + url);
+    std::string what = method + " " + url;
+    Task<ClientResponse> following =
+        follow(state, std::move(method), std::move(url), std::move(options));
+    co_return co_await with_timeout(total, std::move(following), std::move(what));
   }
-  co_return co_await follow(*state_, std::move(method), std::move(url), std::move(options));
+  co_return co_await follow(state, std::move(method), std::move(url), std::move(options));
 }
 
-Task<ClientResponse> Session::get(std::string url, RequestOptions options) {
-  return request("GET", std::move(url), std::move(options));
+}  // namespace
+
+// The public entry points are plain functions, not coroutines: the strings and options they
+// make are made here, outside any co_await expression (see the g++ 12 note in client.hpp).
+Task<ClientResponse> Session::request(std::string_view method, std::string_view url,
+                                      RequestOptions options) {
+  std::string upper(method);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (upper.empty() || !std::all_of(upper.begin(), upper.end(), [](char c) {
+        return is_token_char(static_cast<unsigned char>(c));
+      })) {
+    throw Error(errc::invalid_argument, "invalid HTTP method '" + upper + "'");
+  }
+  return send(*state_, std::move(upper), std::string(url), std::move(options));
 }
-Task<ClientResponse> Session::head(std::string url, RequestOptions options) {
-  return request("HEAD", std::move(url), std::move(options));
+
+Task<ClientResponse> Session::request(std::string_view method, std::string_view url) {
+  return request(method, url, RequestOptions());
 }
-Task<ClientResponse> Session::post(std::string url, RequestOptions options) {
-  return request("POST", std::move(url), std::move(options));
+Task<ClientResponse> Session::get(std::string_view url, RequestOptions options) {
+  return request("GET", url, std::move(options));
 }
-Task<ClientResponse> Session::put(std::string url, RequestOptions options) {
-  return request("PUT", std::move(url), std::move(options));
+Task<ClientResponse> Session::get(std::string_view url) {
+  return request("GET", url);
 }
-Task<ClientResponse> Session::patch(std::string url, RequestOptions options) {
-  return request("PATCH", std::move(url), std::move(options));
+Task<ClientResponse> Session::head(std::string_view url, RequestOptions options) {
+  return request("HEAD", url, std::move(options));
 }
-Task<ClientResponse> Session::delete_(std::string url, RequestOptions options) {
-  return request("DELETE", std::move(url), std::move(options));
+Task<ClientResponse> Session::head(std::string_view url) {
+  return request("HEAD", url);
+}
+Task<ClientResponse> Session::post(std::string_view url, RequestOptions options) {
+  return request("POST", url, std::move(options));
+}
+Task<ClientResponse> Session::post(std::string_view url) {
+  return request("POST", url);
+}
+Task<ClientResponse> Session::put(std::string_view url, RequestOptions options) {
+  return request("PUT", url, std::move(options));
+}
+Task<ClientResponse> Session::put(std::string_view url) {
+  return request("PUT", url);
+}
+Task<ClientResponse> Session::patch(std::string_view url, RequestOptions options) {
+  return request("PATCH", url, std::move(options));
+}
+Task<ClientResponse> Session::patch(std::string_view url) {
+  return request("PATCH", url);
+}
+Task<ClientResponse> Session::delete_(std::string_view url, RequestOptions options) {
+  return request("DELETE", url, std::move(options));
+}
+Task<ClientResponse> Session::delete_(std::string_view url) {
+  return request("DELETE", url);
 }
 
 ClientResponse request(std::string_view method, std::string_view url, RequestOptions options) {
   return run(
       [](std::string m, std::string u, RequestOptions o) -> Task<ClientResponse> {
         Session session;
-        co_return co_await session.request(std::move(m), std::move(u), std::move(o));
+        co_return co_await session.request(m, u, std::move(o));
       }(std::string(method), std::string(url), std::move(options)),
       RuntimeOptions{.threads = 1, .handle_signals = false});
 }

@@ -95,8 +95,11 @@ std::string file_name_of(const std::string& url_text) {
 
 }  // namespace
 
-Task<DownloadResult> download(Session& session, std::string url, std::filesystem::path path,
-                              RequestOptions options, std::function<void(std::size_t)> on_bytes) {
+namespace {
+
+Task<DownloadResult> download_to(Session& session, std::string url, std::filesystem::path path,
+                                 RequestOptions options,
+                                 std::function<void(std::size_t)> on_bytes) {
   DownloadResult result{.url = url, .path = path};
   std::optional<PartFile> file;
   std::uint64_t offset = 0;
@@ -147,9 +150,15 @@ Task<DownloadResult> download(Session& session, std::string url, std::filesystem
   co_return result;
 }
 
-Task<std::vector<DownloadResult>> fetch_all(std::vector<std::string> urls, FetchOptions options,
-                                            std::function<void(const DownloadResult&)> on_done,
-                                            std::function<void(std::size_t)> on_bytes) {
+}  // namespace
+
+Task<DownloadResult> download(Session& session, std::string_view url, std::string_view path,
+                              RequestOptions options, std::function<void(std::size_t)> on_bytes) {
+  return download_to(session, std::string(url), std::filesystem::path(path), std::move(options),
+                     std::move(on_bytes));
+}
+
+Task<std::vector<DownloadResult>> fetch_all(std::vector<std::string> urls, FetchOptions options) {
   const std::size_t concurrency = std::max<std::size_t>(1, options.concurrency);
   Session session({.limit = concurrency,
                    .limit_per_host = options.per_host,
@@ -170,11 +179,11 @@ Task<std::vector<DownloadResult>> fetch_all(std::vector<std::string> urls, Fetch
   auto worker = [&]() -> Task<void> {
     while (next < urls.size()) {
       const std::size_t i = next++;
-      // A named argument: GCC 12 mishandles a braced temporary passed to a coroutine by value.
-      RequestOptions request;
+      RequestOptions request;  // named, not braced: see the g++ 12 note in client.hpp
       request.headers = options.headers;
-      results[i] = co_await download(session, urls[i], paths[i], std::move(request), on_bytes);
-      if (on_done) on_done(results[i]);
+      const std::string path = paths[i].string();
+      results[i] = co_await download(session, urls[i], path, std::move(request), options.on_bytes);
+      if (options.on_done) options.on_done(results[i]);
     }
   };
   TaskGroup group;

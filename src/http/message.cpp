@@ -122,14 +122,16 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_as_sp
   return out;
 }
 
-std::string percent_encode(std::string_view text) {
+std::string percent_encode(std::string_view text, std::string_view keep, bool space_as_plus) {
   static constexpr char digits[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
     const auto u = static_cast<unsigned char>(c);
-    if (is_unreserved(u) || c == '/') {
+    if (is_unreserved(u) || keep.find(c) != std::string_view::npos) {
       out += c;
+    } else if (c == ' ' && space_as_plus) {
+      out += '+';
     } else {
       out += '%';
       out += digits[u >> 4];

@@ -534,7 +534,7 @@ Response Serve::listing(const std::string& relative, int dir_fd) {
     const std::string shown = item.name + (item.directory ? "/" : "");
     page +=
         fmt::format("<tr><td><a href=\"{}\">{}</a></td><td class=\"n\">{}</td><td>{}</td></tr>\n",
-                    html_escape(percent_encode(shown)), html_escape(shown),
+                    html_escape(percent_encode(shown, "/")), html_escape(shown),
                     item.directory ? "" : format_size(item.size), format_http_date(item.mtime));
   }
   page += "</table></body></html>\n";

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <wirekit/core/error.hpp>
+#include <wirekit/http/message.hpp>
 #include <wirekit/http/url.hpp>
 
 namespace wirekit::http {
@@ -20,69 +21,37 @@ char lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
 }
 
-bool is_unreserved(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
-
-// Bytes a request-target may carry as they are (RFC 3986 pchar, "/", "?", and "%" of escapes
-// already there); anything else is percent-encoded.
-bool target_safe(unsigned char c) {
-  if (is_unreserved(c)) return true;
-  return std::string_view("!$&'()*+,;=:@/?%").find(static_cast<char>(c)) != std::string_view::npos;
-}
-
-constexpr char hex_upper[] = "0123456789ABCDEF";
-
-void append_escaped(std::string& out, unsigned char c) {
-  out += '%';
-  out += hex_upper[c >> 4];
-  out += hex_upper[c & 15];
-}
-
+// The path and query as a request line can carry them: pchar, "/" and "?" stay, and so does
+// "%" (escapes already there); anything else is percent-encoded.
 std::string normalized_target(std::string_view text) {
   std::string out;
   if (text.empty() || text.front() != '/') out += '/';
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (target_safe(c)) {
-      out += ch;
-    } else {
-      append_escaped(out, c);
-    }
-  }
-  return out;
+  return out + percent_encode(text, "!$&'()*+,;=:@/?%");
 }
 
-// RFC 3986 §5.2.4: "/a/b/../c/./d" → "/a/c/d".
+// RFC 3986 §5.2.4, on an absolute path: "/a/b/../c/./d" → "/a/c/d"; empty segments ("//")
+// are kept, as the RFC and browsers keep them.
 std::string remove_dot_segments(std::string_view path) {
-  std::vector<std::string_view> kept;
-  bool trailing_slash = false;
-  std::size_t pos = 0;
-  while (pos <= path.size()) {
-    const auto slash = path.find('/', pos);
-    const std::string_view segment =
-        path.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
-    const bool last = slash == std::string_view::npos;
-    trailing_slash = false;
-    if (segment == "..") {
-      if (!kept.empty()) kept.pop_back();
-      trailing_slash = true;
-    } else if (segment == ".") {
-      trailing_slash = true;
-    } else if (!(segment.empty() && !last)) {
-      kept.push_back(segment);
-    }
-    if (last) break;
-    pos = slash + 1;
-  }
   std::string out;
-  for (std::string_view segment : kept) {
-    out += '/';
-    out += segment;
+  while (!path.empty()) {
+    if (path.starts_with("/./")) {
+      path.remove_prefix(2);
+    } else if (path == "/.") {
+      path = "/";
+    } else if (path.starts_with("/../") || path == "/..") {
+      path = path.size() == 3 ? std::string_view("/") : path.substr(3);
+      const auto last = out.rfind('/');
+      out.erase(last == std::string::npos ? 0 : last);
+    } else if (path == "." || path == "..") {
+      path = {};
+    } else {
+      const auto next = path.find('/', 1);
+      const std::string_view segment = path.substr(0, next);
+      out += segment;
+      path.remove_prefix(segment.size());
+    }
   }
-  if (trailing_slash || out.empty()) out += '/';
-  return out;
+  return out.empty() ? "/" : out;
 }
 
 bool has_scheme(std::string_view reference) {
@@ -215,29 +184,13 @@ std::string Url::str() const {
   return origin() + target;
 }
 
-std::string percent_encode(std::string_view text, bool form) {
-  std::string out;
-  out.reserve(text.size());
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (is_unreserved(c)) {
-      out += ch;
-    } else if (c == ' ' && form) {
-      out += '+';
-    } else {
-      append_escaped(out, c);
-    }
-  }
-  return out;
-}
-
 std::string encode_form(std::span<const std::pair<std::string, std::string>> fields) {
   std::string out;
   for (const auto& [name, value] : fields) {
     if (!out.empty()) out += '&';
-    out += percent_encode(name);
+    out += percent_encode(name, {}, true);
     out += '=';
-    out += percent_encode(value);
+    out += percent_encode(value, {}, true);
   }
   return out;
 }

@@ -6,14 +6,18 @@
 //   else { add lookup.validators to the request; send; response = cache.store(...); }
 //
 // What it honours: Cache-Control max-age, s-maxage is ignored (private cache), no-store (request
-// or response: never stored), no-cache (response: stored but always revalidated; request: no
-// fresh hit), must-revalidate (a stale entry is never served without revalidation), Expires and
-// Date when there is no max-age, heuristic freshness for responses with Last-Modified and no
-// explicit lifetime (10% of their age, at most a day), Age; validators ETag (If-None-Match) and
-// Last-Modified (If-Modified-Since) with 304 updating the stored headers; Vary (an entry matches
-// only requests with the same values of the fields it names; "Vary: *" is never stored).
-// Only GET and HEAD responses with status 200, 203, 204, 300, 301, 308, 404, 405, 410, 414 or
-// 501 are stored, and not when the request carried Authorization (RFC 9111 §3.5).
+// or response: never stored, and a request's finds nothing), no-cache (response: stored but
+// always revalidated; request, or Pragma: no-cache: no fresh hit), a request's max-age, min-fresh
+// and max-stale, must-revalidate and proxy-revalidate (a stale entry is never served, even to
+// max-stale, without revalidation), Expires and Date when there is no max-age, heuristic
+// freshness for responses with Last-Modified and no explicit lifetime (10% of their age, at most
+// a day), Age; validators ETag (If-None-Match) and Last-Modified (If-Modified-Since) with 304
+// updating the stored headers; Vary (an entry matches only requests with the same values of the
+// fields it names, up to 4 variants per URL; "Vary: *" is never stored).
+// Only GET responses with status 200, 203, 204, 300, 301, 308, 404, 405, 410, 414 or 501 are
+// stored (HEAD requests are answered from them, without the body), and not when the request
+// carried Authorization unless the response says public, s-maxage or must-revalidate (RFC 9111
+// §3.5). Requests the caller made conditional (If-None-Match...) or ranged are always misses.
 #pragma once
 
 #include <chrono>
@@ -42,6 +46,7 @@ struct CacheLookup {
     miss,   // nothing usable: send the request as is
     fresh,  // `stored` may be used without contacting the server
     stale,  // send the request with `validators` added; a 304 then confirms `stored`
+            // (a stale entry without a validator is a miss)
   };
   State state = miss;
   std::optional<CachedResponse> stored;  // with an Age header set, for fresh and stale
@@ -72,13 +77,17 @@ class Cache {
   // stale). Stores it when RFC 9111 allows, and returns what the caller should see: for a 304
   // answering a stale lookup, the stored response with its headers updated; otherwise the
   // network's response unchanged. `request_time`/`response_time` compute the entry's age.
+  // A success of an unsafe method (POST, PUT, DELETE...) invalidates `url` (§4.4).
   CachedResponse store(std::string_view method, const Url& url, const Headers& request_headers,
                        CachedResponse network, const CacheLookup& lookup,
                        Clock::time_point request_time, Clock::time_point response_time);
 
-  // Drops entries for `url` (after an unsafe method such as POST succeeded on it, §4.4).
+  // Drops every variant of `url`, in memory and on disk (store() does it after an unsafe
+  // method succeeded on it, §4.4).
   void invalidate(const Url& url);
+  // Drops every entry, in memory and on disk.
   void clear();
+  // What memory holds (keys, headers and bodies); the files are not counted.
   std::size_t size_bytes() const noexcept;
   std::size_t entries() const noexcept;
 

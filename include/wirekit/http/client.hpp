@@ -133,7 +133,8 @@ struct Cookie {
 
 class Session {
  public:
-  explicit Session(SessionOptions options = {});
+  Session();
+  explicit Session(SessionOptions options);  // no default argument: see the g++ 12 note below
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -141,13 +142,26 @@ class Session {
   // Throws Error: invalid_argument (bad URL or options), resolve_failed, ECONNREFUSED & co,
   // timed_out, limit_exceeded (too many redirects, body over the limit), protocol_error (a
   // malformed answer), unexpected_eof (the server closed before the body was complete).
-  Task<ClientResponse> request(std::string method, std::string url, RequestOptions options = {});
-  Task<ClientResponse> get(std::string url, RequestOptions options = {});
-  Task<ClientResponse> head(std::string url, RequestOptions options = {});
-  Task<ClientResponse> post(std::string url, RequestOptions options = {});
-  Task<ClientResponse> put(std::string url, RequestOptions options = {});
-  Task<ClientResponse> patch(std::string url, RequestOptions options = {});
-  Task<ClientResponse> delete_(std::string url, RequestOptions options = {});
+  //
+  // With g++ 12, build the options in a variable and pass std::move(options): g++ 12
+  // miscompiles class temporaries created inside a co_await expression (braced options,
+  // a std::string made from a literal), destroying them twice. Hence the overloads without
+  // options instead of a default argument, and string_view for the URL.
+  Task<ClientResponse> request(std::string_view method, std::string_view url,
+                               RequestOptions options);
+  Task<ClientResponse> request(std::string_view method, std::string_view url);
+  Task<ClientResponse> get(std::string_view url, RequestOptions options);
+  Task<ClientResponse> get(std::string_view url);
+  Task<ClientResponse> head(std::string_view url, RequestOptions options);
+  Task<ClientResponse> head(std::string_view url);
+  Task<ClientResponse> post(std::string_view url, RequestOptions options);
+  Task<ClientResponse> post(std::string_view url);
+  Task<ClientResponse> put(std::string_view url, RequestOptions options);
+  Task<ClientResponse> put(std::string_view url);
+  Task<ClientResponse> patch(std::string_view url, RequestOptions options);
+  Task<ClientResponse> patch(std::string_view url);
+  Task<ClientResponse> delete_(std::string_view url, RequestOptions options);
+  Task<ClientResponse> delete_(std::string_view url);
 
   const std::vector<Cookie>& cookies() const noexcept;
   void set_cookie(Cookie cookie);

@@ -30,10 +30,10 @@ struct DownloadResult {
 };
 
 // Downloads `url` into `path` (or only counts the body when `path` is empty). Failures are
-// reported in the result, not thrown. `on_bytes` sees each piece's size as it arrives.
-Task<DownloadResult> download(Session& session, std::string url, std::filesystem::path path,
-                              RequestOptions options = {},
-                              std::function<void(std::size_t)> on_bytes = {});
+// reported in the result, not thrown. `on_bytes` (may be empty) sees each piece's size as it
+// arrives. (No default arguments: see the g++ 12 note in client.hpp.)
+Task<DownloadResult> download(Session& session, std::string_view url, std::string_view path,
+                              RequestOptions options, std::function<void(std::size_t)> on_bytes);
 
 struct FetchOptions {
   std::size_t concurrency = 20;  // requests in flight and connections open at once
@@ -43,12 +43,12 @@ struct FetchOptions {
   std::optional<std::filesystem::path> directory;
   Timeouts timeouts;
   Headers headers;
+  std::function<void(const DownloadResult&)> on_done;  // as each URL finishes
+  std::function<void(std::size_t)> on_bytes;           // as body bytes arrive
 };
 
 // Fetches every URL over one session, at most `concurrency` at a time; results in the order of
-// `urls`. `on_done` is called as each finishes, `on_bytes` as body bytes arrive.
-Task<std::vector<DownloadResult>> fetch_all(std::vector<std::string> urls, FetchOptions options,
-                                            std::function<void(const DownloadResult&)> on_done = {},
-                                            std::function<void(std::size_t)> on_bytes = {});
+// `urls`.
+Task<std::vector<DownloadResult>> fetch_all(std::vector<std::string> urls, FetchOptions options);
 
 }  // namespace wirekit::http

@@ -25,8 +25,10 @@ std::string_view reason_phrase(int status) noexcept;
 // Decodes %XX escapes. With `plus_as_space`, '+' is a space (query strings). Returns nullopt on
 // a malformed escape.
 std::optional<std::string> percent_decode(std::string_view text, bool plus_as_space = false);
-// Everything but unreserved characters and '/' (it encodes paths: links in listings).
-std::string percent_encode(std::string_view text);
+// %XX for every byte but the unreserved ones (RFC 3986 §2.3) and those in `keep` ("/" for
+// paths); with `space_as_plus`, a space becomes '+' (forms and query strings).
+std::string percent_encode(std::string_view text, std::string_view keep = {},
+                           bool space_as_plus = false);
 std::string html_escape(std::string_view text);
 
 class Request;

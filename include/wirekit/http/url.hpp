@@ -34,9 +34,6 @@ struct Url {
   std::string str() const;
 };
 
-// Percent-encodes `text` for a query or form value: unreserved bytes stay, space becomes "+"
-// (form) or "%20".
-std::string percent_encode(std::string_view text, bool form = true);
 // "a=1&b=x+y": pairs for a query string or an application/x-www-form-urlencoded body.
 std::string encode_form(std::span<const std::pair<std::string, std::string>> fields);
 

@@ -55,7 +55,7 @@ TEST(PercentEncode, KeepsUnreservedCharactersAndEscapesTheRest) {
 }
 
 TEST(PercentEncode, KeepsSlashesSoPathsStayPaths) {
-  EXPECT_EQ(percent_encode("dir/sub dir/"), "dir/sub%20dir/");
+  EXPECT_EQ(percent_encode("dir/sub dir/", "/"), "dir/sub%20dir/");
 }
 
 TEST(PercentEncode, RoundTripsThroughDecode) {

@@ -1,5 +1,10 @@
 """The examples that need no peer: they run and print what docs/ says they print."""
-from conftest import EXAMPLES, run
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, PYTHON, Process, free_port, run, wait_tcp
 
 
 def test_runtime_tour():
@@ -41,3 +46,43 @@ def test_jwt_auth_token_is_read_by_pyjwt_and_failures_are_named():
     forged = jwt.encode({"username": "admin"}, "another-secret")
     assert run([EXAMPLES / "jwt_auth", forged]).stdout.splitlines()[1] == \
         "Verified username: Invalid token"
+
+
+@pytest.fixture
+def client_examples_app():
+    port = free_port()
+    proc = Process([PYTHON, Path(__file__).parent / "client_examples_app.py", port])
+    try:
+        wait_tcp(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.stop()
+
+
+def test_http_requests_gets_posts_and_posts_gzip(client_examples_app):
+    result = run([EXAMPLES / "http_requests", client_examples_app])
+    assert result.returncode == 0, result.stderr
+    status, events, posted, compressed_status = result.stdout.splitlines()
+    assert status == "200"
+    assert json.loads(events) == [{"id": "1", "type": "PushEvent"}]
+    assert json.loads(posted) == {"form": {"key": "value"}}
+    assert compressed_status == "201"  # aiohttp decoded the gzip body and found the text
+
+
+def test_async_fetch_shows_a_page_and_fetches_300_urls_on_20_connections(client_examples_app):
+    page = run([EXAMPLES / "async_fetch", client_examples_app + "/page"])
+    assert page.returncode == 0, page.stderr
+    assert page.stdout == "<html>cached page</html>\n"
+    urls = [client_examples_app + p for p in ("/page", "/events", "/page")]
+    many = run([EXAMPLES / "async_fetch", *urls], timeout=60)
+    assert many.returncode == 0, many.stderr
+    assert many.stdout == "Fetched 300 URLs\n"
+
+
+def test_cached_fetch_answers_the_second_time_from_the_cache(client_examples_app):
+    result = run([EXAMPLES / "cached_fetch", client_examples_app + "/page"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "<html>cached page</html> (24 bytes)",
+        "<html>cached page</html> (24 bytes, from the cache)",
+    ]

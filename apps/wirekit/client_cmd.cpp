@@ -20,6 +20,8 @@ struct ClientFlags {
   bool fail = false;
   bool no_redirects = false;
   std::string timeout = "30s";
+  std::string proxy;
+  bool proxy_tunnel = false;
   // post
   std::vector<std::string> fields;
   std::string json;
@@ -87,7 +89,10 @@ int http_request(const std::string& method, const ClientFlags& flags) {
   http::RequestOptions options = request_options(flags);
   return run(
       [&]() -> Task<int> {
-        http::Session session;
+        http::SessionOptions session_options;
+        if (!flags.proxy.empty()) session_options.proxy = http::Url::parse(flags.proxy);
+        session_options.proxy_tunnel = flags.proxy_tunnel;
+        http::Session session(std::move(session_options));
         if (!flags.output.empty()) {
           const std::function<void(std::size_t)> no_progress;
           const http::DownloadResult result = co_await http::download(
@@ -116,6 +121,8 @@ void add_common(CLI::App& command, ClientFlags& flags) {
   command.add_flag("--fail", flags.fail, "Exit 1 on a 4xx or 5xx answer");
   command.add_flag("--no-redirects", flags.no_redirects, "Do not follow redirects");
   command.add_option("--timeout", flags.timeout, "Connect and read timeout")->capture_default_str();
+  command.add_option("-x,--proxy", flags.proxy, "HTTP proxy (http://host:port)");
+  command.add_flag("-p,--proxy-tunnel", flags.proxy_tunnel, "Tunnel through the proxy with CONNECT");
 }
 
 // --- fetch -----------------------------------------------------------------------------------

@@ -197,7 +197,7 @@ void ClientResponse::raise_for_status() const {
 
 struct Session::State {
   struct Connection {
-    std::unique_ptr<net::TcpStream> stream;
+    std::unique_ptr<net::Stream> stream;  // TCP now; TLS will implement the same interface
     std::string origin;
     std::string buffer;  // bytes read past the previous response (none on a well-behaved server)
     Clock::time_point idle_since{};
@@ -327,10 +327,44 @@ void Session::close_idle() noexcept {
 
 namespace {
 
-// Takes an idle connection to `origin` or opens a new one, waiting for a slot under the limits.
+// Asks the proxy on `connection` for a tunnel to `target` (RFC 9110 §9.3.6); afterwards the
+// connection carries bytes to and from the target.
+Task<void> open_tunnel(Connection& connection, const Url& target, Duration timeout) {
+  net::Stream& stream = *connection.stream;
+  const std::string authority = target.host.find(':') != std::string::npos
+                                    ? "[" + target.host + "]:" + std::to_string(target.port)
+                                    : target.host + ":" + std::to_string(target.port);
+  const std::string request =
+      "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n";
+  co_await stream.write(request).timeout(timeout);
+  std::vector<Header> storage(response_limits.max_headers);
+  ResponseHead head;
+  std::size_t scanned = 0;
+  ParseError error;
+  ParseResult result;
+  std::array<std::byte, 4096> chunk;
+  while ((result = parse_response(connection.buffer, head, storage, response_limits, scanned,
+                                  error)) == ParseResult::incomplete) {
+    const std::size_t n = co_await stream.read_some(chunk).timeout(timeout);
+    if (n == 0) throw Error(errc::unexpected_eof, "the proxy closed the connection on CONNECT");
+    connection.buffer.append(reinterpret_cast<const char*>(chunk.data()), n);
+  }
+  if (result == ParseResult::error) {
+    throw Error(errc::protocol_error, "malformed answer to CONNECT: " + std::string(error.reason));
+  }
+  if (head.status < 200 || head.status >= 300) {
+    throw Error(errc::protocol_error, "the proxy refused a tunnel to " + authority + ": " +
+                                          std::to_string(head.status) + " " +
+                                          std::string(reason_or_default(head.reason, head.status)));
+  }
+  connection.buffer.erase(0, head.head_size);
+}
+
+// Takes an idle connection to `origin` or opens a new one, waiting for a slot under the limits;
+// a new one through the proxy is tunnelled to `tunnel_to` when that is set.
 Task<std::unique_ptr<Connection>> acquire(Session::State& state, const Url& connect_to,
-                                          const std::string& origin, Duration connect_timeout,
-                                          bool& reused) {
+                                          const Url* tunnel_to, const std::string& origin,
+                                          Duration connect_timeout, bool& reused) {
   for (;;) {
     state.expire_idle(Clock::now());
     if (auto it = state.idle.find(origin); it != state.idle.end()) {
@@ -356,6 +390,7 @@ Task<std::unique_ptr<Connection>> acquire(Session::State& state, const Url& conn
     net::TcpStream stream =
         co_await with_timeout(connect_timeout, std::move(connecting), std::move(what));
     connection->stream = std::make_unique<net::TcpStream>(std::move(stream));
+    if (tunnel_to) co_await open_tunnel(*connection, *tunnel_to, connect_timeout);
     ++state.stats.connections_opened;
     reused = false;
     co_return connection;
@@ -435,7 +470,8 @@ Task<bool> exchange_on(Session::State& state, Connection& connection, const Atte
   net::Stream& stream = *connection.stream;
   const bool streaming = a.final_hop && a.options.on_body != nullptr;
   const std::string head =
-      request_head(state, a.method, a.url, a.headers, a.body, state.options.proxy.has_value(),
+      request_head(state, a.method, a.url, a.headers, a.body,
+                   state.options.proxy.has_value() && !state.options.proxy_tunnel,
                    state.options.cookies ? state.cookie_header(a.url) : std::string(), streaming);
   std::array<iovec, 2> parts{iovec{const_cast<char*>(head.data()), head.size()},
                              iovec{const_cast<char*>(a.body.bytes.data()), a.body.bytes.size()}};
@@ -553,11 +589,13 @@ Task<ClientResponse> send_once(Session::State& state, const Attempt& a) {
     throw Error(errc::invalid_argument,
                 "https:// needs TLS, which wirekit's client does not speak yet: " + a.url.str());
   }
-  const std::string origin = connect_to.origin();
+  // Tunnels are pooled by the origin at their end; proxied requests share the proxy's pool.
+  const Url* tunnel_to = state.options.proxy && state.options.proxy_tunnel ? &a.url : nullptr;
+  const std::string origin = tunnel_to ? "tunnel to " + a.url.origin() : connect_to.origin();
   for (int attempt = 0;; ++attempt) {
     Exchange exchange;
     std::unique_ptr<Connection> connection =
-        co_await acquire(state, connect_to, origin, a.timeouts.connect, exchange.reused);
+        co_await acquire(state, connect_to, tunnel_to, origin, a.timeouts.connect, exchange.reused);
     ClientResponse response;
     response.url = a.url.str();
     bool reusable = false;

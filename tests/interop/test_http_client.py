@@ -689,3 +689,44 @@ def test_truncated_body_with_fetch(tmp_path):
     assert not (out / "file.txt").exists()
     assert "10 bytes of 100" in r.stderr
     assert FETCHED.match(r.stdout.strip("\n").split("\n")[-1])[1] == "0"
+
+
+# ---- proxies -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hello():
+    port = free_port()
+    p = Process([WIREKIT, "hello", "--host", "127.0.0.1", "--port", port, "--threads", "1"])
+    try:
+        wait_tcp(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(p)
+
+
+@pytest.fixture
+def proxy():
+    port = free_port()
+    proc = Process([PYTHON, Path(__file__).parent / "http_proxy.py", port])
+    try:
+        wait_tcp(port)
+        yield port, proc
+    finally:
+        proc.stop()
+
+
+def test_get_through_a_proxy_in_absolute_form(proxy, hello):
+    port, proc = proxy
+    result = run([WIREKIT, "http", "get", "-x", f"http://127.0.0.1:{port}", hello + "/proxied"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "200\nHello, proxied!\n"
+    assert proc.line() == f"GET {hello}/proxied HTTP/1.1"
+
+
+def test_get_through_a_connect_tunnel(proxy, hello):
+    port, proc = proxy
+    result = run([WIREKIT, "http", "get", "-x", f"http://127.0.0.1:{port}", "-p", hello + "/tunnel"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "200\nHello, tunnel!\n"
+    assert proc.line() == f"CONNECT {hello.removeprefix('http://')} HTTP/1.1"

@@ -114,8 +114,10 @@ struct SessionOptions {
   bool decompress = true;  // send Accept-Encoding: gzip, deflate, br, zstd and decode
   bool cookies = true;     // keep Set-Cookie and send cookies back (RFC 6265)
   Headers headers;         // sent with every request; User-Agent defaults to wirekit/VERSION
-  // Plain-HTTP proxy: requests go to it in absolute form ("GET http://host/path HTTP/1.1").
+  // An HTTP proxy: requests go to it in absolute form ("GET http://host/path HTTP/1.1"), or,
+  // with `proxy_tunnel`, through a CONNECT tunnel per origin (what https:// will use).
   std::optional<Url> proxy;
+  bool proxy_tunnel = false;
   // An RFC 9111 private cache shared by requests of this session (and others if shared).
   std::shared_ptr<Cache> cache;
 };

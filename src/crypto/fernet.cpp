@@ -29,12 +29,6 @@ EVP_CIPHER_CTX* cipher_scratch() {
   return ctx.get();
 }
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Runs AES-128-CBC with PKCS#7 padding over `in` into `out` (room for in.size() + 16 bytes);
 // returns the bytes written, or nullopt if the cipher refuses (a bad padding on decryption).
 std::optional<std::size_t> cbc(bool encrypt, const std::uint8_t* key, const std::uint8_t* iv,
@@ -107,7 +101,7 @@ Fernet& Fernet::operator=(const Fernet& other) {
 }
 
 std::string Fernet::encrypt(std::string_view data) const {
-  return encrypt_at_time(data, unix_now());
+  return encrypt_at_time(data, detail::unix_now());
 }
 
 std::string Fernet::encrypt_at_time(std::string_view data, std::int64_t unix_time) const {
@@ -164,7 +158,7 @@ Fernet::Parts Fernet::verified(std::string_view token, std::string& raw) const {
 }
 
 std::string Fernet::decrypt(std::string_view token, std::optional<std::chrono::seconds> ttl) const {
-  return decrypt_checked(token, ttl, unix_now());
+  return decrypt_checked(token, ttl, detail::unix_now());
 }
 
 std::string Fernet::decrypt_at_time(std::string_view token, std::chrono::seconds ttl,

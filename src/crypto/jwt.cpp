@@ -14,12 +14,6 @@ constexpr std::string_view algorithm_names[] = {"HS256", "HS384", "HS512", "RS25
                                                 "RS512", "PS256", "PS384", "PS512", "ES256",
                                                 "ES384", "ES512", "EdDSA"};
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string segment(const Json& value) {
   std::string text;
   detail::append_python_json(text, value);
@@ -104,7 +98,7 @@ void validate_claims(const Json& payload, const DecodeOptions& options) {
     const Json* value = claim(payload, required.c_str());
     if (!value || value->is_null()) missing(required);  // PyJWT: null counts as missing
   }
-  const std::int64_t now = options.now ? *options.now : unix_now();
+  const std::int64_t now = options.now ? *options.now : detail::unix_now();
   const std::int64_t leeway = options.leeway.count();
   if (const Json* iat = claim(payload, "iat")) {
     if (numeric_date(*iat, "Issued At claim (iat) must be an integer.") > now + leeway) {
@@ -258,7 +252,7 @@ ExpiredSignatureError::ExpiredSignatureError()
     : InvalidTokenError(errc::token_expired, "Signature has expired") {}
 
 std::int64_t from_now(std::chrono::seconds d) {
-  return unix_now() + d.count();
+  return detail::unix_now() + d.count();
 }
 
 std::string encode(const Json& payload, const Key& key, Algorithm alg, const Json& headers) {

@@ -1,24 +1,20 @@
 #include <algorithm>
 
 #include <wirekit/crypto/jwt_guard.hpp>
+#include <wirekit/http/parser.hpp>
 
 namespace wirekit::crypto {
 namespace {
 
 constexpr std::string_view claims_attribute = "jwt.claims";
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
-}
-
 // The token of "Authorization: Bearer <token>" (RFC 6750 §2.1), or empty.
 std::string_view bearer_token(std::optional<std::string_view> authorization) {
   if (!authorization) return {};
   std::string_view value = *authorization;
   const auto space = value.find(' ');
-  if (space == std::string_view::npos || !iequals(value.substr(0, space), "Bearer")) return {};
+  if (space == std::string_view::npos || !http::iequals(value.substr(0, space), "Bearer"))
+    return {};
   value.remove_prefix(space);
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);

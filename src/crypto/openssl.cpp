@@ -1,6 +1,7 @@
 #include "crypto/openssl.hpp"
 
 #include <array>
+#include <chrono>
 #include <cstring>
 
 #include <openssl/crypto.h>
@@ -17,6 +18,12 @@ std::string openssl_error() {
   if (code == 0) return "unknown OpenSSL error";
   const char* reason = ERR_reason_error_string(code);
   return reason ? reason : "OpenSSL error " + std::to_string(code);
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 void random_bytes(std::span<std::uint8_t> out) {

@@ -27,6 +27,9 @@ using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, Deleter<EVP_CIPHER_CTX_free
 // cause; "unknown OpenSSL error" when the queue is empty.
 std::string openssl_error();
 
+// Seconds since the Unix epoch, the clock of Fernet timestamps and JWT NumericDates.
+std::int64_t unix_now();
+
 // Cryptographically secure random bytes; throws Error if the generator fails.
 void random_bytes(std::span<std::uint8_t> out);
 

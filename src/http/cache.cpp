@@ -45,12 +45,6 @@ bool is_space(char c) noexcept {
   return c == ' ' || c == '\t';
 }
 
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
@@ -64,7 +58,7 @@ std::vector<std::string_view> list_members(std::string_view value) {
   std::vector<std::string_view> out;
   while (!value.empty()) {
     const std::size_t comma = value.find(',');
-    const std::string_view member = trim(value.substr(0, comma));
+    const std::string_view member = trim_ows(value.substr(0, comma));
     if (!member.empty()) out.push_back(member);
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
@@ -116,7 +110,7 @@ std::optional<std::vector<std::string>> vary_fields(const Headers& response) {
 
 std::optional<std::time_t> date_field(const Headers& headers, std::string_view name) {
   const auto value = headers.get(name);
-  return value ? parse_http_date(trim(*value)) : std::nullopt;
+  return value ? parse_http_date(trim_ows(*value)) : std::nullopt;
 }
 
 Seconds since_epoch(Clock::time_point t) {
@@ -139,8 +133,8 @@ std::optional<Seconds> delta_seconds(std::string_view text) {
 
 // Weak comparison (RFC 9110 §8.8.3.2): "W/" aside, the opaque tags are equal.
 bool same_entity_tag(std::string_view a, std::string_view b) noexcept {
-  a = trim(a);
-  b = trim(b);
+  a = trim_ows(a);
+  b = trim_ows(b);
   if (a.starts_with("W/")) a.remove_prefix(2);
   if (b.starts_with("W/")) b.remove_prefix(2);
   return a == b;
@@ -285,7 +279,7 @@ Seconds date_value(const Headers& headers, Clock::time_point response_time) {
 Seconds initial_age(const Headers& headers, Clock::time_point request_time,
                     Clock::time_point response_time) {
   const auto age_field = headers.get("Age");
-  const Seconds age_value = age_field ? delta_seconds(trim(*age_field)).value_or(0s) : 0s;
+  const Seconds age_value = age_field ? delta_seconds(trim_ows(*age_field)).value_or(0s) : 0s;
   const Seconds apparent_age =
       std::max(0s, since_epoch(response_time) - date_value(headers, response_time));
   const Seconds response_delay =
@@ -307,7 +301,7 @@ Seconds freshness_lifetime(const Entry& entry, const CacheControl& response) {
   const Seconds date = date_value(headers, entry.response_time);
   if (const auto expires = headers.get("Expires")) {
     // An Expires that is not a date ("0", "-1") means already expired (§5.3).
-    const auto at = parse_http_date(trim(*expires));
+    const auto at = parse_http_date(trim_ows(*expires));
     return at ? std::clamp(Seconds(*at) - date, 0s, max_delta_seconds) : 0s;
   }
   // Every status this cache stores is heuristically cacheable (RFC 9110 §15.1), so a
@@ -332,7 +326,7 @@ bool may_serve(const CacheControl& request, const CacheControl& response, Second
 // The conditional fields that revalidate `stored` (§4.3.1); empty when it has no validator.
 Headers validators_for(const CachedResponse& stored) {
   Headers out;
-  if (const auto etag = stored.headers.get("ETag")) out.set("If-None-Match", trim(*etag));
+  if (const auto etag = stored.headers.get("ETag")) out.set("If-None-Match", trim_ows(*etag));
   if (const auto last_modified = date_field(stored.headers, "Last-Modified")) {
     out.set("If-Modified-Since", format_http_date(*last_modified));
   }

@@ -113,12 +113,6 @@ bool path_matches(std::string_view request_path, std::string_view cookie_path) {
          request_path[cookie_path.size()] == '/';
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // The default path of a cookie set by a response to `target` (§5.1.4).
 std::string default_path(std::string_view target) {
   const std::string_view path = target.substr(0, target.find('?'));
@@ -128,23 +122,23 @@ std::string default_path(std::string_view target) {
 
 std::optional<Cookie> parse_set_cookie(std::string_view value, const Url& url) {
   const auto semi = value.find(';');
-  const std::string_view pair = trim(value.substr(0, semi));
+  const std::string_view pair = trim_ows(value.substr(0, semi));
   const auto eq = pair.find('=');
-  if (eq == std::string_view::npos || trim(pair.substr(0, eq)).empty()) return std::nullopt;
-  Cookie cookie{.name = std::string(trim(pair.substr(0, eq))),
-                .value = std::string(trim(pair.substr(eq + 1))),
+  if (eq == std::string_view::npos || trim_ows(pair.substr(0, eq)).empty()) return std::nullopt;
+  Cookie cookie{.name = std::string(trim_ows(pair.substr(0, eq))),
+                .value = std::string(trim_ows(pair.substr(eq + 1))),
                 .domain = url.host,
                 .path = default_path(url.target)};
   std::optional<std::int64_t> max_age;
   std::string_view attributes = semi == std::string_view::npos ? "" : value.substr(semi + 1);
   while (!attributes.empty()) {
     const auto next = attributes.find(';');
-    const std::string_view attribute = trim(attributes.substr(0, next));
+    const std::string_view attribute = trim_ows(attributes.substr(0, next));
     attributes = next == std::string_view::npos ? "" : attributes.substr(next + 1);
     const auto aeq = attribute.find('=');
-    const std::string_view name = trim(attribute.substr(0, aeq));
+    const std::string_view name = trim_ows(attribute.substr(0, aeq));
     const std::string_view arg =
-        aeq == std::string_view::npos ? "" : trim(attribute.substr(aeq + 1));
+        aeq == std::string_view::npos ? "" : trim_ows(attribute.substr(aeq + 1));
     if (iequals(name, "Domain") && !arg.empty()) {
       std::string domain(arg.starts_with('.') ? arg.substr(1) : arg);
       std::transform(domain.begin(), domain.end(), domain.begin(),
@@ -569,7 +563,7 @@ Task<bool> exchange_on(Session::State& state, Connection& connection, const Atte
 
   const auto encoding = response.headers.get("Content-Encoding");
   if (!to_sink && state.options.decompress && encoding && !raw.empty()) {
-    const auto coding = codec::parse_encoding(trim(*encoding));
+    const auto coding = codec::parse_encoding(trim_ows(*encoding));
     if (!coding) {
       throw Error(errc::protocol_error,
                   "unsupported Content-Encoding '" + std::string(*encoding) + "'");

@@ -32,12 +32,6 @@ char lower(char c) noexcept {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
 }
 
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 ParseResult fail(ParseError& error, int status, std::string_view reason) noexcept {
   error = ParseError{status, reason};
   return ParseResult::error;
@@ -126,7 +120,7 @@ bool parse_headers(std::string_view lines, std::span<Header> storage, const Limi
       error = ParseError{431, "too many header fields"};
       return false;
     }
-    storage[count++] = Header{line.substr(0, colon), trim(value)};
+    storage[count++] = Header{line.substr(0, colon), trim_ows(value)};
   }
   return true;
 }
@@ -136,7 +130,7 @@ template <class Fn>
 void for_each_item(std::string_view list, Fn fn) {
   while (true) {
     const std::size_t comma = list.find(',');
-    const std::string_view item = trim(list.substr(0, comma));
+    const std::string_view item = trim_ows(list.substr(0, comma));
     if (!item.empty()) fn(item);
     if (comma == std::string_view::npos) return;
     list.remove_prefix(comma + 1);
@@ -148,7 +142,7 @@ bool parse_content_length(std::string_view value, std::optional<std::uint64_t>& 
                           ParseError& error) noexcept {
   while (true) {
     const std::size_t comma = value.find(',');
-    const std::string_view item = trim(value.substr(0, comma));
+    const std::string_view item = trim_ows(value.substr(0, comma));
     std::uint64_t n = 0;
     const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
     if (item.empty() || ec != std::errc{} || end != item.data() + item.size() ||
@@ -197,7 +191,7 @@ bool parse_framing(std::span<const Header> headers, int minor_version, bool requ
       upgrade_header = true;
     } else if (iequals(h.name, "expect") && request && minor_version >= 1) {
       // An HTTP/1.0 client cannot mean 100-continue: the expectation is ignored (RFC 9110 §10.1.1).
-      if (!iequals(trim(h.value), "100-continue")) {
+      if (!iequals(trim_ows(h.value), "100-continue")) {
         error = ParseError{417, "unsupported expectation"};
         return false;
       }
@@ -283,6 +277,12 @@ std::optional<std::string_view> find_header(std::span<const Header> headers,
 
 bool is_token_char(unsigned char c) noexcept {
   return token_table[c];
+}
+
+std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
 }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {

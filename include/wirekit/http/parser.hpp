@@ -130,6 +130,8 @@ class BodyDecoder {
 
 // True for the bytes of a token (RFC 9110 §5.6.2): method names, header names.
 bool is_token_char(unsigned char c) noexcept;
+// `s` without the spaces and tabs around it (RFC 9110 OWS).
+std::string_view trim_ows(std::string_view s) noexcept;
 // ASCII case-insensitive equality, for header names and tokens.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 // True when the comma-separated list `value` holds `token` (case-insensitive), as in

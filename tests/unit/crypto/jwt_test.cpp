@@ -1,5 +1,5 @@
 // JWT against the contract of include/wirekit/crypto/jwt.hpp, the tokens PyJWT 2.6.0 makes
-// (/work/shared/vectors/jwt_vectors.json, from make_vectors.py there) and literal tokens PyJWT
+// (tests/vectors/jwt_vectors.json, from make_vectors.py there) and literal tokens PyJWT
 // made from the fixed keys below (each with the Python that made it).
 #include <array>
 #include <atomic>
@@ -85,8 +85,8 @@ char altered(char c) {
 }
 
 std::filesystem::path vectors_dir() {
-  // /work/main/tests/unit/crypto → /work/shared/vectors
-  return std::filesystem::path(__FILE__).parent_path() / "../../../../shared/vectors";
+  // tests/unit/crypto → tests/vectors
+  return std::filesystem::path(__FILE__).parent_path() / "../../vectors";
 }
 
 std::optional<Json> load_vectors() {
@@ -95,11 +95,11 @@ std::optional<Json> load_vectors() {
   return Json::parse(in);  // ordered: payloads keep PyJWT's claim order
 }
 
-#define LOAD_VECTORS_OR_SKIP(var)                                                     \
+#define LOAD_VECTORS_OR_FAIL(var)                                                     \
   const std::optional<Json> var = load_vectors();                                     \
   if (!var) {                                                                         \
-    GTEST_SKIP() << "no JWT test vectors at " << (vectors_dir() / "jwt_vectors.json") \
-                 << " (made by /work/shared/vectors/make_vectors.py)";                \
+    GTEST_FAIL() << "no JWT test vectors at " << (vectors_dir() / "jwt_vectors.json") \
+                 << " (made by tests/vectors/make_vectors.py)";                       \
   }
 
 Algorithm alg_of(const Json& v) {
@@ -409,7 +409,7 @@ const Json username_payload = Json{{"username", "user123"}, {"exp", far}};
 // ---- the vectors of PyJWT -------------------------------------------------------------------
 
 TEST(JwtVectors, EveryValidVectorDecodesWithItsKey) {
-  LOAD_VECTORS_OR_SKIP(vectors);
+  LOAD_VECTORS_OR_FAIL(vectors);
   ASSERT_FALSE((*vectors)["valid"].empty());
   for (const auto& v : (*vectors)["valid"]) {
     const std::string alg = v["alg"].get<std::string>();
@@ -426,7 +426,7 @@ TEST(JwtVectors, EveryValidVectorDecodesWithItsKey) {
 }
 
 TEST(JwtVectors, DeterministicAlgorithmsEncodeByteIdenticalTokens) {
-  LOAD_VECTORS_OR_SKIP(vectors);
+  LOAD_VECTORS_OR_FAIL(vectors);
   ASSERT_TRUE(vectors->contains("rsa_private_key_pem"));
   const Key rsa_private = Key::pem((*vectors)["rsa_private_key_pem"].get<std::string>());
   int checked = 0;
@@ -465,7 +465,7 @@ TEST(JwtVectors, RS256FromAPkcs1KeyIsByteIdenticalToPyJwt) {
 }
 
 TEST(JwtVectors, RandomizedAlgorithmsVerifyWithThePublicKey) {
-  LOAD_VECTORS_OR_SKIP(vectors);
+  LOAD_VECTORS_OR_FAIL(vectors);
   const Key rsa_private = Key::pem((*vectors)["rsa_private_key_pem"].get<std::string>());
   const Json* rs256 = vector_for(*vectors, "RS256");
   ASSERT_NE(rs256, nullptr);
@@ -506,7 +506,7 @@ TEST(JwtVectors, RandomizedAlgorithmsVerifyWithThePublicKey) {
 }
 
 TEST(JwtVectors, EveryInvalidVectorFailsAsExpected) {
-  LOAD_VECTORS_OR_SKIP(vectors);
+  LOAD_VECTORS_OR_FAIL(vectors);
   ASSERT_FALSE((*vectors)["invalid"].empty());
   for (const auto& v : (*vectors)["invalid"]) {
     const std::string expect = v["expect"].get<std::string>();
@@ -712,7 +712,7 @@ TEST(JwtTampering, EveryAlteredCharacterIsRejected) {
 }
 
 TEST(JwtTampering, EveryVectorTokenAlteredIsRejected) {
-  LOAD_VECTORS_OR_SKIP(vectors);
+  LOAD_VECTORS_OR_FAIL(vectors);
   for (const auto& v : (*vectors)["valid"]) {
     SCOPED_TRACE(v["alg"].get<std::string>());
     expect_every_alteration_fails(v["token"].get<std::string>(), key_of(v), alg_of(v));
@@ -1201,7 +1201,7 @@ TEST(JwtKeys, RsaJwkRoundTrip) {
 }
 
 TEST(JwtKeys, RsaJwkFromTheVectors) {
-  LOAD_VECTORS_OR_SKIP(vectors);
+  LOAD_VECTORS_OR_FAIL(vectors);
   for (const std::string_view alg : {"RS256", "PS256"}) {
     const Json* v = vector_for(*vectors, alg);
     ASSERT_NE(v, nullptr);

@@ -454,7 +454,6 @@ struct Attempt {
   const Body& body;
   const RequestOptions& options;
   const Timeouts& timeouts;
-  bool final_hop;  // on_head/on_body apply to the response that will not be followed
 };
 
 // Sends the request on `connection` and reads the whole answer. Sets `exchange.answer_started`
@@ -462,7 +461,7 @@ struct Attempt {
 Task<bool> exchange_on(Session::State& state, Connection& connection, const Attempt& a,
                        ClientResponse& response, Exchange& exchange) {
   net::Stream& stream = *connection.stream;
-  const bool streaming = a.final_hop && a.options.on_body != nullptr;
+  const bool streaming = a.options.on_body != nullptr;
   const std::string head =
       request_head(state, a.method, a.url, a.headers, a.body,
                    state.options.proxy.has_value() && !state.options.proxy_tunnel,
@@ -508,7 +507,8 @@ Task<bool> exchange_on(Session::State& state, Connection& connection, const Atte
       a.method == "HEAD" || parsed.status == 204 || parsed.status == 304 || parsed.status < 200;
   const bool following = a.options.allow_redirects && is_redirect(parsed.status) &&
                          response.headers.contains("Location");
-  if (a.final_hop && !following && a.options.on_head) a.options.on_head(response);
+  // on_head and on_body are for the response that will not be followed.
+  if (!following && a.options.on_head) a.options.on_head(response);
   const bool to_sink = streaming && !following;
   const std::size_t max_body = state.options.max_body;
 
@@ -654,7 +654,7 @@ Task<ClientResponse> follow(Session::State& state, std::string method, std::stri
     for (const auto& [name, value] : lookup.validators) sent.set(name, value);
     const auto request_time = SystemClock::now();
     ClientResponse response =
-        co_await send_once(state, Attempt{method, url, sent, body, options, timeouts, true});
+        co_await send_once(state, Attempt{method, url, sent, body, options, timeouts});
     if (state.options.cookies) state.keep_cookies(response, url);
     if (cacheable) {
       CachedResponse stored = state.options.cache->store(

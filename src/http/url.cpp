@@ -3,6 +3,8 @@
 #include <charconv>
 #include <vector>
 
+#include <arpa/inet.h>
+
 #include <wirekit/core/error.hpp>
 #include <wirekit/http/message.hpp>
 #include <wirekit/http/url.hpp>
@@ -94,12 +96,12 @@ Url Url::parse(std::string_view text) {
   if (authority.starts_with('[')) {
     const auto close = authority.find(']');
     if (close == std::string_view::npos) invalid(original, "unterminated IPv6 literal");
-    url.host = authority.substr(1, close - 1);
+    for (char c : authority.substr(1, close - 1)) url.host += lower(c);
     const std::string_view after = authority.substr(close + 1);
     if (!after.empty() && after.front() != ':') invalid(original, "junk after the IPv6 literal");
     if (!after.empty()) port_text = after.substr(1);
-    if (url.host.empty() ||
-        url.host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos) {
+    in6_addr parsed{};
+    if (::inet_pton(AF_INET6, url.host.c_str(), &parsed) != 1) {
       invalid(original, "malformed IPv6 literal");
     }
   } else {

@@ -177,6 +177,15 @@ TEST(UrlParseErrors, MalformedIpv6Literal) {
   expect_invalid("http://[::1/");
   expect_invalid("http://[]/");
   expect_invalid("http://[::1]x/");
+  expect_invalid("http://[D]/");  // hex digits, but not an address (found by the fuzzer)
+  expect_invalid("http://[1:2:3]/");
+}
+
+TEST(UrlParse, Ipv6LiteralIsLowerCasedAndPrintsBracketed) {
+  const Url url = Url::parse("http://[2001:DB8::A]:8080/x");
+  EXPECT_EQ(url.host, "2001:db8::a");
+  EXPECT_EQ(url.str(), "http://[2001:db8::a]:8080/x");
+  EXPECT_EQ(Url::parse(url.str()).str(), url.str());
 }
 
 TEST(UrlParseErrors, PortBoundariesThatAreValid) {

@@ -122,7 +122,8 @@ void add_common(CLI::App& command, ClientFlags& flags) {
   command.add_flag("--no-redirects", flags.no_redirects, "Do not follow redirects");
   command.add_option("--timeout", flags.timeout, "Connect and read timeout")->capture_default_str();
   command.add_option("-x,--proxy", flags.proxy, "HTTP proxy (http://host:port)");
-  command.add_flag("-p,--proxy-tunnel", flags.proxy_tunnel, "Tunnel through the proxy with CONNECT");
+  command.add_flag("-p,--proxy-tunnel", flags.proxy_tunnel,
+                   "Tunnel through the proxy with CONNECT");
 }
 
 // --- fetch -----------------------------------------------------------------------------------

@@ -17,6 +17,8 @@
 
 #include <wirekit/crypto/fernet.hpp>
 
+#include "crypto/base64_reference.hpp"
+
 namespace wirekit::crypto {
 namespace {
 
@@ -24,53 +26,10 @@ using namespace std::chrono_literals;
 
 // ---- helpers --------------------------------------------------------------------------------
 
-constexpr std::string_view b64_alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-// url-safe base64 with padding, as Python's base64.urlsafe_b64encode.
+using test::b64_alphabet;
+using test::b64url_decode;
 std::string b64url_encode(std::string_view bytes) {
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t v = (std::uint32_t(std::uint8_t(bytes[i])) << 16) |
-                            (std::uint32_t(std::uint8_t(bytes[i + 1])) << 8) |
-                            std::uint8_t(bytes[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += b64_alphabet[(v >> s) & 63];
-  }
-  const std::size_t rest = bytes.size() - i;
-  if (rest == 1) {
-    const std::uint32_t v = std::uint32_t(std::uint8_t(bytes[i])) << 16;
-    out += b64_alphabet[(v >> 18) & 63];
-    out += b64_alphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (rest == 2) {
-    const std::uint32_t v = (std::uint32_t(std::uint8_t(bytes[i])) << 16) |
-                            (std::uint32_t(std::uint8_t(bytes[i + 1])) << 8);
-    out += b64_alphabet[(v >> 18) & 63];
-    out += b64_alphabet[(v >> 12) & 63];
-    out += b64_alphabet[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-// Decodes url-safe base64 (padding optional); throws std::invalid_argument on other characters.
-std::string b64url_decode(std::string_view text) {
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (const char c : text) {
-    if (c == '=') break;
-    const std::size_t v = b64_alphabet.find(c);
-    if (v == std::string_view::npos) throw std::invalid_argument("not base64url");
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return out;
+  return test::b64url_encode(bytes, true);
 }
 
 std::array<std::uint8_t, 16> iv_from_hex(std::string_view hex) {

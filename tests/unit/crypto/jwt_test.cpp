@@ -18,6 +18,8 @@
 
 #include <wirekit/crypto/jwt.hpp>
 
+#include "crypto/base64_reference.hpp"
+
 namespace wirekit::crypto {
 namespace {
 
@@ -28,41 +30,11 @@ using jwt::Key;
 
 // ---- helpers --------------------------------------------------------------------------------
 
-constexpr std::string_view b64_alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
+using test::b64_alphabet;
+using test::b64url_decode;
 // base64url without padding (JWS).
 std::string b64url(std::string_view bytes) {
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (const char c : bytes) {
-    acc = (acc << 8) | std::uint8_t(c);
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += b64_alphabet[(acc >> bits) & 63];
-    }
-  }
-  if (bits > 0) out += b64_alphabet[(acc << (6 - bits)) & 63];
-  return out;
-}
-
-std::string b64url_decode(std::string_view text) {
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (const char c : text) {
-    const std::size_t v = b64_alphabet.find(c);
-    if (v == std::string_view::npos) throw std::invalid_argument("not base64url");
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return out;
+  return test::b64url_encode(bytes, false);
 }
 
 std::vector<std::string> segments(const std::string& token) {

@@ -194,6 +194,8 @@ struct Session::State {
     std::unique_ptr<net::Stream> stream;  // TCP now; TLS will implement the same interface
     std::string origin;
     std::string buffer;  // bytes read past the previous response (none on a well-behaved server)
+    // Where a response head's fields are parsed into, allocated once per connection.
+    std::vector<Header> fields = std::vector<Header>(response_limits.max_headers);
     Clock::time_point idle_since{};
   };
 
@@ -331,14 +333,13 @@ Task<void> open_tunnel(Connection& connection, const Url& target, Duration timeo
   const std::string request =
       "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n";
   co_await stream.write(request).timeout(timeout);
-  std::vector<Header> storage(response_limits.max_headers);
   ResponseHead head;
   std::size_t scanned = 0;
   ParseError error;
   ParseResult result;
   std::array<std::byte, 4096> chunk;
-  while ((result = parse_response(connection.buffer, head, storage, response_limits, scanned,
-                                  error)) == ParseResult::incomplete) {
+  while ((result = parse_response(connection.buffer, head, connection.fields, response_limits,
+                                  scanned, error)) == ParseResult::incomplete) {
     const std::size_t n = co_await stream.read_some(chunk).timeout(timeout);
     if (n == 0) throw Error(errc::unexpected_eof, "the proxy closed the connection on CONNECT");
     connection.buffer.append(reinterpret_cast<const char*>(chunk.data()), n);
@@ -471,14 +472,13 @@ Task<bool> exchange_on(Session::State& state, Connection& connection, const Atte
   co_await stream.writev(std::span(parts.data(), a.body.present ? 2 : 1)).timeout(a.timeouts.read);
 
   std::string& buffer = connection.buffer;
-  std::vector<Header> storage(response_limits.max_headers);
   ResponseHead parsed;
   for (;;) {  // skip 1xx interim answers (100 Continue, 103 Early Hints)
     std::size_t scanned = 0;
     ParseError error;
     ParseResult result;
-    while ((result = parse_response(buffer, parsed, storage, response_limits, scanned, error)) ==
-           ParseResult::incomplete) {
+    while ((result = parse_response(buffer, parsed, connection.fields, response_limits, scanned,
+                                    error)) == ParseResult::incomplete) {
       if (!co_await read_more(stream, buffer, a.timeouts.read)) {
         if (buffer.empty() && !exchange.answer_started) {
           throw Error(errc::unexpected_eof, "the server closed the connection without answering");

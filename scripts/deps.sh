@@ -9,6 +9,7 @@ build_pkgs=(
   libc-ares-dev libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   zlib1g-dev libdeflate-dev libbrotli-dev libzstd-dev   # HTTP content-encoding
   libssl-dev openssl   # Fernet, JWT (EVP API); TLS
+  libpcap-dev          # capture: live and offline packets, BPF filters
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev python3-pytest
@@ -18,6 +19,7 @@ test_pkgs=(
   zstd gzip brotli python3-brotli   # other implementations the codec tests compare against
   python3-cryptography python3-jwt   # Fernet and PyJWT peers of the token tests
   iproute2 procps
+  tshark tcpdump   # differential references of the capture tests
 )
 bench_pkgs=(wrk socat time bc gcc nginx python3-aiohttp python3-cryptography python3-jwt openssl)
 

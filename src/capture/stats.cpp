@@ -1,0 +1,567 @@
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+#include <ctime>
+#include <string_view>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <wirekit/capture/stats.hpp>
+
+namespace wirekit::capture {
+
+namespace {
+
+std::uint64_t mix(std::uint64_t h) noexcept {
+  h ^= h >> 31;
+  h *= 0x9e3779b97f4a7c15ULL;
+  h ^= h >> 29;
+  return h;
+}
+
+std::uint64_t hash_address(const Address& address) noexcept {
+  std::uint64_t low = 0, high = 0;
+  std::memcpy(&low, address.bytes.data(), 8);
+  std::memcpy(&high, address.bytes.data() + 8, 8);
+  return mix(low * 0xff51afd7ed558ccdULL ^ mix(high + static_cast<std::uint64_t>(address.family)));
+}
+
+// An open-addressing index over a vector of entries kept in insertion order: lookups touch one
+// slot array of 32-bit indices, and the entries stay in first-seen order for stable rankings.
+template <class Entry>
+class FlatTable {
+ public:
+  FlatTable() : slots_(initial_slots, 0) {}
+
+  // The entry that `matches`, or a new one made by `make` (added at the end).
+  template <class Matches, class Make>
+  Entry& find_or_add(std::uint64_t hash, Matches matches, Make make) {
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+      const std::uint32_t slot = slots_[i];
+      if (slot == 0) {
+        entries_.push_back(make());
+        slots_[i] = static_cast<std::uint32_t>(entries_.size());
+        if (entries_.size() * 2 > slots_.size()) grow();
+        return entries_.back();
+      }
+      Entry& entry = entries_[slot - 1];
+      if (matches(entry)) return entry;
+    }
+  }
+
+  std::vector<Entry>& entries() noexcept { return entries_; }
+
+ private:
+  static constexpr std::size_t initial_slots = 1024;
+
+  void grow() {
+    std::vector<std::uint32_t> old(slots_.size() * 2, 0);
+    old.swap(slots_);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::uint32_t index = 1; index <= entries_.size(); ++index) {
+      std::size_t i = Entry::hash_of(entries_[index - 1]) & mask;
+      while (slots_[i] != 0) i = (i + 1) & mask;
+      slots_[i] = index;
+    }
+  }
+
+  std::vector<std::uint32_t> slots_;
+  std::vector<Entry> entries_;
+};
+
+std::uint64_t endpoint_hash(const Address& address, std::uint16_t port) noexcept {
+  return hash_address(address) + mix(port + 0x5bd1e995ULL);
+}
+
+struct ConversationEntry : Conversation {
+  // Symmetric in the two endpoints, so that both directions find the same entry.
+  static std::uint64_t hash_of(const Conversation& c) noexcept {
+    return endpoint_hash(c.a, c.port_a) + endpoint_hash(c.b, c.port_b);
+  }
+};
+
+struct TalkerEntry : Talker {
+  static std::uint64_t hash_of(const Talker& t) noexcept { return hash_address(t.address); }
+};
+
+struct TransparentHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+// Packets and bytes per bucket. The capture's length is unknown until its end, so buckets
+// start at a millisecond and double in width (merging pairs) whenever the capture outgrows
+// max_buckets of them.
+class TimelineBuilder {
+ public:
+  static constexpr std::size_t max_buckets = 600;
+
+  void add(Timestamp time, Timestamp start, std::uint64_t bytes) {
+    const std::chrono::nanoseconds offset = std::max(time - start, std::chrono::nanoseconds{});
+    std::size_t index = static_cast<std::size_t>(offset / bucket_);
+    while (index >= max_buckets) {
+      coarsen();
+      index = static_cast<std::size_t>(offset / bucket_);
+    }
+    if (index >= packets_.size()) {
+      packets_.resize(index + 1, 0);
+      bytes_.resize(index + 1, 0);
+    }
+    ++packets_[index];
+    bytes_[index] += bytes;
+  }
+
+  Timeline finish() { return Timeline{bucket_, std::move(packets_), std::move(bytes_)}; }
+
+ private:
+  void coarsen() {
+    bucket_ *= 2;
+    for (std::size_t i = 0; i < packets_.size(); ++i) {
+      if (i % 2 == 0) {
+        packets_[i / 2] = packets_[i];
+        bytes_[i / 2] = bytes_[i];
+      } else {
+        packets_[i / 2] += packets_[i];
+        bytes_[i / 2] += bytes_[i];
+      }
+    }
+    packets_.resize((packets_.size() + 1) / 2);
+    bytes_.resize(packets_.size());
+  }
+
+  std::chrono::nanoseconds bucket_ = std::chrono::milliseconds(1);
+  std::vector<std::uint64_t> packets_;
+  std::vector<std::uint64_t> bytes_;
+};
+
+struct ProtocolSlot {
+  ProtocolName name;
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+};
+
+// Keeps the `top` entries of `items` (all when top is 0), ranked by `key` descending, ties in
+// their present order.
+template <class T, class Key>
+std::vector<T> ranked(std::vector<T> items, std::size_t top, Key key) {
+  std::stable_sort(items.begin(), items.end(),
+                   [&key](const T& x, const T& y) { return key(x) > key(y); });
+  if (top != 0 && items.size() > top) items.resize(top);
+  return items;
+}
+
+// Conversations by frames, descending, ties in first-seen order. Sorting packed (rank, index)
+// keys instead of the 100-byte entries keeps this fast for captures with a million of them.
+std::vector<Conversation> ranked_conversations(std::vector<ConversationEntry>& entries,
+                                               std::size_t top) {
+  std::vector<std::uint64_t> keys(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const std::uint64_t frames = std::min<std::uint64_t>(entries[i].frames(), 0xffffffffULL);
+    keys[i] = ((0xffffffffULL - frames) << 32) | i;
+  }
+  const std::size_t keep = top == 0 ? keys.size() : std::min(top, keys.size());
+  std::partial_sort(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(keep), keys.end());
+  std::vector<Conversation> out;
+  out.reserve(keep);
+  for (std::size_t i = 0; i < keep; ++i) out.push_back(entries[keys[i] & 0xffffffffULL]);
+  return out;
+}
+
+}  // namespace
+
+struct StatsCollector::State {
+  CaptureStats stats;
+  bool started = false;
+  std::vector<ProtocolSlot> protocols;
+  FlatTable<TalkerEntry> talkers;
+  FlatTable<ConversationEntry> tcp, udp;
+  std::unordered_map<std::string, std::uint64_t, TransparentHash, std::equal_to<>> dns;
+  TimelineBuilder timeline;
+
+  void count_protocol(const Packet& packet) {
+    const ProtocolName name = protocol_name(packet);
+    for (ProtocolSlot& slot : protocols) {
+      if (slot.name == name) {
+        ++slot.packets;
+        slot.bytes += packet.original_length;
+        return;
+      }
+    }
+    protocols.push_back({name, 1, packet.original_length});
+  }
+
+  void count_talkers(const Packet& packet) {
+    const std::uint64_t length = packet.original_length;
+    TalkerEntry& source = talker(packet.src);
+    ++source.tx_packets;
+    source.tx_bytes += length;
+    TalkerEntry& destination = talker(packet.dst);
+    ++destination.rx_packets;
+    destination.rx_bytes += length;
+  }
+
+  TalkerEntry& talker(const Address& address) {
+    return talkers.find_or_add(
+        hash_address(address), [&](const Talker& t) { return t.address == address; },
+        [&] {
+          TalkerEntry entry;
+          entry.address = address;
+          return entry;
+        });
+  }
+
+  static void count_conversation(FlatTable<ConversationEntry>& table, const Packet& packet) {
+    const std::uint64_t hash =
+        endpoint_hash(packet.src, packet.src_port) + endpoint_hash(packet.dst, packet.dst_port);
+    ConversationEntry& c = table.find_or_add(
+        hash,
+        [&](const Conversation& x) {
+          return (x.port_a == packet.src_port && x.port_b == packet.dst_port && x.a == packet.src &&
+                  x.b == packet.dst) ||
+                 (x.port_a == packet.dst_port && x.port_b == packet.src_port && x.a == packet.dst &&
+                  x.b == packet.src);
+        },
+        [&] {
+          ConversationEntry entry;
+          entry.a = packet.src;
+          entry.b = packet.dst;
+          entry.port_a = packet.src_port;
+          entry.port_b = packet.dst_port;
+          entry.first = packet.timestamp;
+          entry.last = packet.timestamp;
+          return entry;
+        });
+    const bool a_to_b = c.a == packet.src && c.port_a == packet.src_port;
+    if (a_to_b) {
+      ++c.frames_a_to_b;
+      c.bytes_a_to_b += packet.original_length;
+    } else {
+      ++c.frames_b_to_a;
+      c.bytes_b_to_a += packet.original_length;
+    }
+    c.first = std::min(c.first, packet.timestamp);
+    c.last = std::max(c.last, packet.timestamp);
+  }
+
+  void count_dns(const Packet& packet) {
+    if (packet.app != App::dns || packet.dns.response() || packet.dns.query_type == 0) return;
+    const std::string_view name = packet.dns.query_name.view();
+    if (auto it = dns.find(name); it != dns.end()) {
+      ++it->second;
+    } else {
+      dns.emplace(std::string(name), 1);
+    }
+  }
+};
+
+StatsCollector::StatsCollector() : state_(std::make_unique<State>()) {}
+StatsCollector::~StatsCollector() = default;
+StatsCollector::StatsCollector(StatsCollector&&) noexcept = default;
+StatsCollector& StatsCollector::operator=(StatsCollector&&) noexcept = default;
+
+void StatsCollector::add(const Packet& packet) {
+  State& s = *state_;
+  CaptureStats& stats = s.stats;
+  if (!s.started) {
+    s.started = true;
+    stats.first = packet.timestamp;
+    stats.last = packet.timestamp;
+  }
+  ++stats.packets;
+  stats.bytes += packet.original_length;
+  stats.captured_bytes += packet.frame.size();
+  stats.last = std::max(stats.last, packet.timestamp);
+  switch (packet.problem) {
+    case Problem::truncated:
+      ++stats.truncated;
+      break;
+    case Problem::malformed:
+      ++stats.malformed;
+      break;
+    case Problem::unsupported:
+      ++stats.unsupported;
+      break;
+    case Problem::none:
+      break;
+  }
+  s.count_protocol(packet);
+  s.timeline.add(packet.timestamp, stats.first, packet.original_length);
+  if (!packet.is_ip()) return;
+  s.count_talkers(packet);
+  if (packet.transport == Transport::tcp) {
+    State::count_conversation(s.tcp, packet);
+  } else if (packet.transport == Transport::udp) {
+    State::count_conversation(s.udp, packet);
+  }
+  s.count_dns(packet);
+}
+
+CaptureStats StatsCollector::finish(const StatsOptions& options) {
+  State& s = *state_;
+  CaptureStats stats = std::move(s.stats);
+  std::vector<ProtocolCount> protocols;
+  for (const ProtocolSlot& slot : s.protocols) {
+    protocols.push_back({std::string(slot.name.view()), slot.packets, slot.bytes});
+  }
+  stats.protocols =
+      ranked(std::move(protocols), 0, [](const ProtocolCount& p) { return p.packets; });
+
+  std::vector<Talker> talkers(s.talkers.entries().begin(), s.talkers.entries().end());
+  stats.talker_count = talkers.size();
+  stats.top_by_bytes = ranked(talkers, options.top, [](const Talker& t) { return t.bytes(); });
+  stats.top_by_packets =
+      ranked(std::move(talkers), options.top, [](const Talker& t) { return t.packets(); });
+
+  stats.tcp_count = s.tcp.entries().size();
+  stats.udp_count = s.udp.entries().size();
+  stats.tcp = ranked_conversations(s.tcp.entries(), options.top);
+  stats.udp = ranked_conversations(s.udp.entries(), options.top);
+
+  std::vector<NameCount> names;
+  names.reserve(s.dns.size());
+  for (auto& [name, count] : s.dns) names.push_back({name, count});
+  std::sort(names.begin(), names.end(),
+            [](const NameCount& x, const NameCount& y) { return x.name < y.name; });
+  stats.dns_name_count = names.size();
+  stats.dns_queries =
+      ranked(std::move(names), options.top, [](const NameCount& n) { return n.count; });
+
+  stats.timeline = s.timeline.finish();
+  state_ = std::make_unique<State>();
+  return stats;
+}
+
+// ---- text ---------------------------------------------------------------------------------
+
+namespace {
+
+using Buffer = fmt::memory_buffer;
+
+std::string_view address_text(const Address& address, std::array<char, Address::max_text>& out) {
+  return {out.data(), address.format(out.data())};
+}
+
+// tshark's format_size(): whole units, switching to the next SI prefix from 10 of it.
+void append_size(Buffer& out, std::uint64_t bytes) {
+  static constexpr std::array<const char*, 4> units = {"kB", "MB", "GB", "TB"};
+  if (bytes / 1000 < 10) {
+    fmt::format_to(std::back_inserter(out), "{} bytes", bytes);
+    return;
+  }
+  std::uint64_t value = bytes / 1000;
+  std::size_t unit = 0;
+  while (unit + 1 < units.size() && value / 1000 >= 10) {
+    value /= 1000;
+    ++unit;
+  }
+  fmt::format_to(std::back_inserter(out), "{} {}", value, units[unit]);
+}
+
+double seconds(std::chrono::nanoseconds d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+std::string utc_time(Timestamp t) {
+  const auto since_epoch = t.time_since_epoch();
+  const std::time_t secs =
+      static_cast<std::time_t>(std::chrono::floor<std::chrono::seconds>(since_epoch).count());
+  const auto nanos = (since_epoch - std::chrono::seconds(secs)).count();
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06} UTC", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nanos / 1000);
+}
+
+const char* rule =
+    "================================================================================\n";
+
+}  // namespace
+
+void append_conversation_table(std::string& out, const char* protocol,
+                               const std::vector<Conversation>& conversations,
+                               Timestamp capture_start, const std::string& filter) {
+  Buffer b;
+  auto it = std::back_inserter(b);
+  fmt::format_to(it, "{}{} Conversations\nFilter:{}\n", rule, protocol,
+                 filter.empty() ? "<No Filter>" : filter);
+  fmt::format_to(it,
+                 "{:59}|       <-      | |       ->      | |     Total     |    Relative    |   "
+                 "Duration   |\n",
+                 "");
+  fmt::format_to(it,
+                 "{:59}| Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |  "
+                 "            |\n",
+                 "");
+  std::array<char, Address::max_text> text{};
+  Buffer endpoint, size;
+  for (const Conversation& c : conversations) {
+    endpoint.clear();
+    fmt::format_to(std::back_inserter(endpoint), "{}:{}", address_text(c.a, text), c.port_a);
+    fmt::format_to(it, "{:26} <-> ", std::string_view(endpoint.data(), endpoint.size()));
+    endpoint.clear();
+    fmt::format_to(std::back_inserter(endpoint), "{}:{}", address_text(c.b, text), c.port_b);
+    fmt::format_to(it, "{:26}", std::string_view(endpoint.data(), endpoint.size()));
+    const std::array<std::pair<std::uint64_t, std::uint64_t>, 3> columns = {{
+        {c.frames_b_to_a, c.bytes_b_to_a},
+        {c.frames_a_to_b, c.bytes_a_to_b},
+        {c.frames(), c.bytes()},
+    }};
+    for (const auto& [frames, bytes] : columns) {
+      size.clear();
+      append_size(size, bytes);
+      fmt::format_to(it, "  {:6} {:9}", frames, std::string_view(size.data(), size.size()));
+    }
+    fmt::format_to(it, "  {:14.9f}   {:12.4f}\n", seconds(c.first - capture_start),
+                   seconds(c.last - c.first));
+  }
+  b.append(std::string_view(rule));
+  out.append(b.data(), b.size());
+}
+
+std::string format_text(const CaptureStats& stats, const TextOptions& options) {
+  Buffer b;
+  auto it = std::back_inserter(b);
+  if (!options.source.empty()) fmt::format_to(it, "Capture:   {}\n", options.source);
+  if (!options.filter.empty()) fmt::format_to(it, "Filter:    {}\n", options.filter);
+  fmt::format_to(it, "Packets:   {}\nBytes:     {} ({} captured)\n", stats.packets, stats.bytes,
+                 stats.captured_bytes);
+  if (stats.packets != 0) {
+    const double duration = seconds(stats.duration());
+    fmt::format_to(it, "First:     {}\nLast:      {}\nDuration:  {:.6f} s\n", utc_time(stats.first),
+                   utc_time(stats.last), duration);
+    if (duration > 0) {
+      fmt::format_to(it, "Average:   {:.1f} packets/s, {:.0f} bits/s\n",
+                     static_cast<double>(stats.packets) / duration,
+                     static_cast<double>(stats.bytes) * 8 / duration);
+    }
+  }
+  fmt::format_to(it, "Problems:  {} truncated, {} malformed, {} of unknown link type\n",
+                 stats.truncated, stats.malformed, stats.unsupported);
+
+  fmt::format_to(it, "\nProtocols\n{:<16} {:>12} {:>8} {:>16}\n", "Protocol", "Packets", "Share",
+                 "Bytes");
+  for (const ProtocolCount& p : stats.protocols) {
+    fmt::format_to(it, "{:<16} {:>12} {:>7.2f}% {:>16}\n", p.name, p.packets,
+                   100.0 * static_cast<double>(p.packets) / static_cast<double>(stats.packets),
+                   p.bytes);
+  }
+
+  std::array<char, Address::max_text> text{};
+  const auto talkers = [&](const char* title, const std::vector<Talker>& list) {
+    fmt::format_to(it,
+                   "\nTop talkers by {} ({} addresses)\n{:<40} {:>10} {:>14} {:>10} {:>14} {:>10} "
+                   "{:>14}\n",
+                   title, stats.talker_count, "Address", "Packets", "Bytes", "Tx Packets",
+                   "Tx Bytes", "Rx Packets", "Rx Bytes");
+    for (const Talker& t : list) {
+      fmt::format_to(it, "{:<40} {:>10} {:>14} {:>10} {:>14} {:>10} {:>14}\n",
+                     address_text(t.address, text), t.packets(), t.bytes(), t.tx_packets,
+                     t.tx_bytes, t.rx_packets, t.rx_bytes);
+    }
+  };
+  talkers("bytes", stats.top_by_bytes);
+  talkers("packets", stats.top_by_packets);
+
+  std::string out(b.data(), b.size());
+  out += '\n';
+  append_conversation_table(out, "TCP", stats.tcp, stats.first, options.filter);
+  if (stats.tcp.size() < stats.tcp_count) {
+    out += fmt::format("({} of {} TCP conversations; --top 0 lists all)\n", stats.tcp.size(),
+                       stats.tcp_count);
+  }
+  append_conversation_table(out, "UDP", stats.udp, stats.first, options.filter);
+  if (stats.udp.size() < stats.udp_count) {
+    out += fmt::format("({} of {} UDP conversations; --top 0 lists all)\n", stats.udp.size(),
+                       stats.udp_count);
+  }
+  out += fmt::format("\nDNS names queried ({} names)\n{:>10}  {}\n", stats.dns_name_count,
+                     "Queries", "Name");
+  for (const NameCount& n : stats.dns_queries) out += fmt::format("{:>10}  {}\n", n.count, n.name);
+  return out;
+}
+
+// ---- JSON ---------------------------------------------------------------------------------
+
+namespace {
+
+nlohmann::json talker_json(const Talker& t) {
+  return {{"address", t.address.to_string()},
+          {"packets", t.packets()},
+          {"bytes", t.bytes()},
+          {"tx_packets", t.tx_packets},
+          {"tx_bytes", t.tx_bytes},
+          {"rx_packets", t.rx_packets},
+          {"rx_bytes", t.rx_bytes}};
+}
+
+nlohmann::json conversations_json(const std::vector<Conversation>& list, std::size_t count,
+                                  Timestamp start) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const Conversation& c : list) {
+    items.push_back({{"a", c.a.to_string()},
+                     {"port_a", c.port_a},
+                     {"b", c.b.to_string()},
+                     {"port_b", c.port_b},
+                     {"frames_a_to_b", c.frames_a_to_b},
+                     {"bytes_a_to_b", c.bytes_a_to_b},
+                     {"frames_b_to_a", c.frames_b_to_a},
+                     {"bytes_b_to_a", c.bytes_b_to_a},
+                     {"frames", c.frames()},
+                     {"bytes", c.bytes()},
+                     {"relative_start", seconds(c.first - start)},
+                     {"duration", seconds(c.last - c.first)}});
+  }
+  return {{"count", count}, {"conversations", std::move(items)}};
+}
+
+std::string iso_time(Timestamp t) {
+  std::string text = utc_time(t);  // "2023-11-14 22:13:20.000522 UTC"
+  text[10] = 'T';
+  text.replace(text.size() - 4, 4, "Z");
+  return text;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const CaptureStats& stats) {
+  nlohmann::json out = {{"packets", stats.packets},
+                        {"bytes", stats.bytes},
+                        {"captured_bytes", stats.captured_bytes},
+                        {"truncated", stats.truncated},
+                        {"malformed", stats.malformed},
+                        {"unsupported", stats.unsupported}};
+  if (stats.packets != 0) {
+    out["first"] = iso_time(stats.first);
+    out["last"] = iso_time(stats.last);
+    out["duration"] = seconds(stats.duration());
+  }
+  nlohmann::json protocols = nlohmann::json::array();
+  for (const ProtocolCount& p : stats.protocols) {
+    protocols.push_back({{"name", p.name}, {"packets", p.packets}, {"bytes", p.bytes}});
+  }
+  out["protocols"] = std::move(protocols);
+  nlohmann::json by_bytes = nlohmann::json::array(), by_packets = nlohmann::json::array();
+  for (const Talker& t : stats.top_by_bytes) by_bytes.push_back(talker_json(t));
+  for (const Talker& t : stats.top_by_packets) by_packets.push_back(talker_json(t));
+  out["talkers"] = {
+      {"count", stats.talker_count}, {"by_bytes", by_bytes}, {"by_packets", by_packets}};
+  out["tcp_conversations"] = conversations_json(stats.tcp, stats.tcp_count, stats.first);
+  out["udp_conversations"] = conversations_json(stats.udp, stats.udp_count, stats.first);
+  nlohmann::json names = nlohmann::json::array();
+  for (const NameCount& n : stats.dns_queries) {
+    names.push_back({{"name", n.name}, {"count", n.count}});
+  }
+  out["dns_queries"] = {{"count", stats.dns_name_count}, {"names", std::move(names)}};
+  out["timeline"] = {{"bucket_seconds", seconds(stats.timeline.bucket)},
+                     {"packets", stats.timeline.packets},
+                     {"bytes", stats.timeline.bytes}};
+  return out;
+}
+
+}  // namespace wirekit::capture

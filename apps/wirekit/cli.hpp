@@ -29,6 +29,7 @@ void add_hello_command(CLI::App& app, Action& action);
 void add_token_commands(CLI::App& app, Action& action);         // fernet, jwt
 void add_http_client_commands(CLI::App& http, Action& action);  // http get, http post
 void add_fetch_command(CLI::App& app, Action& action);
+void add_conns_command(CLI::App& app, Action& action);
 
 // --block-after N --block-window D --allow CIDR --deny CIDR, for every server command.
 struct BlockingFlags {

@@ -76,13 +76,15 @@ enum class Transport : std::uint8_t { none, tcp, udp, icmp, icmpv6, other };
 // (see Packet::dns, http, tls); the others are recognised by port only, as tshark does.
 enum class App : std::uint8_t {
   none,
-  dns,   // UDP or TCP port 53, and mDNS (5353) / LLMNR (5355): see Dns::flavor
-  http,  // a request or status line on a TCP port (any port: recognised by content)
-  tls,   // a TLS/SSLv3 record or an SSLv2 record on 443 and the other TLS ports
-  pop,   // TCP 110
-  imap,  // TCP 143
-  smtp,  // TCP 25, 587
-  ftp,   // TCP 21
+  dns,     // UDP or TCP port 53, and mDNS (5353) / LLMNR (5355): see Dns::flavor
+  http,    // a request or status line on a TCP port (any port: recognised by content)
+  tls,     // a TLS/SSLv3 record or an SSLv2 record on 443 and the other TLS ports
+  pop,     // TCP 110
+  imap,    // TCP 143
+  smtp,    // TCP 25, 587
+  ftp,     // TCP 21
+  ssh,     // TCP 22
+  telnet,  // TCP 23
 };
 
 // An IPv4 or IPv6 address in 16 bytes (IPv4 in the first 4) and its family. Trivially copyable,
@@ -288,8 +290,8 @@ std::string_view transport_name(const Packet& packet) noexcept;
 //   "30000 → 80 [SYN] Seq=0 Win=65535 Len=0"   (sequence numbers as sent, not relative)
 //   "Standard query 0x1234 A host.example.net"
 //   "Standard query response 0x1234 A host.example.net A 192.0.2.7"
-//   "GET /index.html HTTP/1.1", "Client Hello (SNI=example.com)", "Echo (ping) request  id=0x0007,
-//   seq=5/1280, ttl=64", "Who has 10.0.0.2? Tell 10.0.0.1", "C: USER carol"
+//   "GET /index.html HTTP/1.1", "Client Hello", "Echo (ping) request  id=0x0007, seq=7/1792,
+//   ttl=64", "Who has 10.0.0.2? Tell 10.0.0.1", "C: USER carol"
 // with " [Malformed Packet]" / " [Packet size limited during capture]" appended for problems.
 std::string info(const Packet& packet);
 // Same, appended to `out` (reuse one string across packets to avoid allocating).

@@ -1,0 +1,41 @@
+// Shared by the dissector's files: big-endian loads and the application-layer entry points.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include <wirekit/capture/packet.hpp>
+
+namespace wirekit::capture::detail {
+
+using Bytes = std::span<const std::uint8_t>;
+
+inline std::uint16_t load16(const std::uint8_t* p) noexcept {
+  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+}
+inline std::uint32_t load24(const std::uint8_t* p) noexcept {
+  return (std::uint32_t{p[0]} << 16) | (std::uint32_t{p[1]} << 8) | p[2];
+}
+inline std::uint32_t load32(const std::uint8_t* p) noexcept {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         p[3];
+}
+inline std::string_view as_text(Bytes bytes) noexcept {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+inline void set_problem(Packet& p, Problem problem, Layer layer) noexcept {
+  if (p.problem == Problem::none) {
+    p.problem = problem;
+    p.problem_layer = layer;
+  }
+}
+
+// Recognises and parses the application protocol of p.payload (TCP or UDP already dissected).
+void dissect_application(Packet& p) noexcept;
+
+// Parses a DNS message into p.dns; marks a problem at Layer::application when it does not parse.
+void dissect_dns(Packet& p, Bytes message, Dns::Flavor flavor) noexcept;
+
+}  // namespace wirekit::capture::detail

@@ -367,15 +367,19 @@ double seconds(std::chrono::nanoseconds d) {
   return std::chrono::duration<double>(d).count();
 }
 
-std::string utc_time(Timestamp t) {
+// "2023-11-14 22:13:20.000522 UTC" (text) or "2023-11-14T22:13:20.000522000Z" (JSON).
+std::string utc_time(Timestamp t, bool iso) {
   const auto since_epoch = t.time_since_epoch();
-  const std::time_t secs =
-      static_cast<std::time_t>(std::chrono::floor<std::chrono::seconds>(since_epoch).count());
-  const auto nanos = (since_epoch - std::chrono::seconds(secs)).count();
+  const auto secs = std::chrono::floor<std::chrono::seconds>(since_epoch);
+  const auto nanos = (since_epoch - secs).count();
+  const auto time = static_cast<std::time_t>(secs.count());
   std::tm tm{};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06} UTC", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nanos / 1000);
+  gmtime_r(&time, &tm);
+  const std::string date =
+      fmt::format("{:04}-{:02}-{:02}{}{:02}:{:02}:{:02}", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, iso ? 'T' : ' ', tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return iso ? fmt::format("{}.{:09}Z", date, nanos)
+             : fmt::format("{}.{:06} UTC", date, nanos / 1000);
 }
 
 const char* rule =
@@ -433,8 +437,8 @@ std::string format_text(const CaptureStats& stats, const TextOptions& options) {
                  stats.captured_bytes);
   if (stats.packets != 0) {
     const double duration = seconds(stats.duration());
-    fmt::format_to(it, "First:     {}\nLast:      {}\nDuration:  {:.6f} s\n", utc_time(stats.first),
-                   utc_time(stats.last), duration);
+    fmt::format_to(it, "First:     {}\nLast:      {}\nDuration:  {:.6f} s\n",
+                   utc_time(stats.first, false), utc_time(stats.last, false), duration);
     if (duration > 0) {
       fmt::format_to(it, "Average:   {:.1f} packets/s, {:.0f} bits/s\n",
                      static_cast<double>(stats.packets) / duration,
@@ -520,13 +524,6 @@ nlohmann::json conversations_json(const std::vector<Conversation>& list, std::si
   return {{"count", count}, {"conversations", std::move(items)}};
 }
 
-std::string iso_time(Timestamp t) {
-  std::string text = utc_time(t);  // "2023-11-14 22:13:20.000522 UTC"
-  text[10] = 'T';
-  text.replace(text.size() - 4, 4, "Z");
-  return text;
-}
-
 }  // namespace
 
 nlohmann::json to_json(const CaptureStats& stats) {
@@ -537,8 +534,8 @@ nlohmann::json to_json(const CaptureStats& stats) {
                         {"malformed", stats.malformed},
                         {"unsupported", stats.unsupported}};
   if (stats.packets != 0) {
-    out["first"] = iso_time(stats.first);
-    out["last"] = iso_time(stats.last);
+    out["first"] = utc_time(stats.first, true);
+    out["last"] = utc_time(stats.last, true);
     out["duration"] = seconds(stats.duration());
   }
   nlohmann::json protocols = nlohmann::json::array();

@@ -210,8 +210,10 @@ void parse_hello(Tls& tls, Bytes body, bool client) noexcept {
   }
 }
 
-// tshark's TLS dissector when the session's version is unknown. Returns false when it would
-// refuse the payload (four printable characters first: plain text, not TLS).
+}  // namespace
+
+// tshark's TLS dissector when the session's version is unknown. It refuses a payload that
+// starts with four printable characters: plain text, not TLS.
 bool dissect_tls(Packet& p) noexcept {
   const Bytes d = p.payload;
   if (d.size() > 4 && is_printable(d[0]) && is_printable(d[1]) && is_printable(d[2]) &&
@@ -257,6 +259,8 @@ bool dissect_tls(Packet& p) noexcept {
   if (p.tls.record_count == 0) p.app_incomplete = true;
   return true;
 }
+
+namespace {
 
 // ---- DNS over TCP: a 2-byte length, then the message.
 void dissect_dns_tcp(Packet& p) noexcept {

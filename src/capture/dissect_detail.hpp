@@ -35,6 +35,10 @@ inline void set_problem(Packet& p, Problem problem, Layer layer) noexcept {
 // Recognises and parses the application protocol of p.payload (TCP or UDP already dissected).
 void dissect_application(Packet& p) noexcept;
 
+// TLS as tshark's TLS dissector sees a payload on a TLS port or conversation: false when it
+// refuses it (plain text); otherwise p.app is App::tls (record_count 0: continuation data).
+bool dissect_tls(Packet& p) noexcept;
+
 // Parses a DNS message into p.dns; marks a problem at Layer::application when it does not parse.
 void dissect_dns(Packet& p, Bytes message, Dns::Flavor flavor) noexcept;
 

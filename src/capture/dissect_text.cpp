@@ -120,6 +120,7 @@ std::string_view tls_version_name(std::uint16_t version) noexcept {
 }
 
 std::string_view tls_name(const Tls& tls) noexcept {
+  if (tls.session_version != 0) return tls_version_name(tls.session_version);
   if (tls.record_count == 0 && !tls.sslv2) return "SSL";  // continuation data
   // A ServerHello choosing TLS 1.3 fixes the session's version, and tshark names it so.
   if (tls.handshake_type == 2 && tls.hello_version == 0x0304) return "TLSv1.3";

@@ -187,6 +187,9 @@ struct Tls {
   bool offers_tls13 = false;         // ClientHello's supported_versions lists 0x0304
   std::string_view sni;              // ClientHello server_name (host_name), empty if none
   std::uint16_t record_count = 0;    // records wholly in this segment
+  // The conversation's negotiated version, which only a FlowTable knows (it sets this from
+  // the conversation's ServerHello); 0 from dissect() alone.
+  std::uint16_t session_version = 0;
 };
 
 // One dissected frame. Field groups are filled from the outside in; a group whose layer is

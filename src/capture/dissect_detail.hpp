@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include <wirekit/capture/packet.hpp>
@@ -31,6 +32,10 @@ inline void set_problem(Packet& p, Problem problem, Layer layer) noexcept {
     p.problem_layer = layer;
   }
 }
+
+// Text as tshark prints it: printable ASCII as is, \r \n \t as such escapes, other bytes as
+// \ooo (octal).
+void append_escaped(std::string& out, std::string_view text);
 
 // Recognises and parses the application protocol of p.payload (TCP or UDP already dissected).
 void dissect_application(Packet& p) noexcept;

@@ -176,32 +176,12 @@ void append_address(std::string& out, const Address& a) {
   out.append(text, a.format(text));
 }
 
-// A payload line as tshark prints text: up to the line end, control and non-ASCII bytes as
-// C escapes or \ooo.
+// A payload's first line, as tshark prints text.
 void append_line(std::string& out, Bytes payload) {
   const std::string_view text = as_text(payload);
   std::string_view line = text.substr(0, text.find('\n'));
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  for (char c : line) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b >= 0x20 && b < 0x7f) {
-      out += c;
-      continue;
-    }
-    switch (c) {
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default: {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\%03o", b);
-        out += buf;
-      }
-    }
-  }
+  detail::append_escaped(out, line);
 }
 
 void append_tcp_options(std::string& out, Bytes options) {
@@ -665,6 +645,32 @@ bool ip_fragment_shown(const Packet& p) noexcept {
 }
 
 }  // namespace
+
+void detail::append_escaped(std::string& out, std::string_view text) {
+  for (char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x20 && b < 0x7f) {
+      out += c;
+      continue;
+    }
+    switch (c) {
+      case '\r':
+        out += "\\r";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default: {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\%03o", b);
+        out += buf;
+      }
+    }
+  }
+}
 
 ProtocolName::ProtocolName(std::string_view text) noexcept
     : size_(static_cast<std::uint8_t>(std::min(text.size(), text_.size()))) {

@@ -58,6 +58,58 @@ void add_http_flags(CLI::App& command, HttpFlags& flags) {
                   "Open connections at most; beyond, accepting pauses")
       ->capture_default_str();
   add_blocking_flags(command, flags.blocking);
+  command.add_option("--tls-cert", flags.tls_certs,
+                     "Serve HTTPS with this PEM certificate chain; repeatable (SNI picks)");
+  command.add_option("--tls-key", flags.tls_keys, "Private key of the matching --tls-cert");
+  command.add_option("--tls-client-ca", flags.tls_client_ca,
+                     "Ask clients for certificates signed by these CAs (mutual TLS)");
+  command.add_flag("--tls-require-client-cert", flags.tls_require_client_cert,
+                   "Refuse clients without a certificate from --tls-client-ca");
+}
+
+http::ServerOptions HttpFlags::server_options() const {
+  http::ServerOptions options;
+  if (tls_certs.size() != tls_keys.size()) {
+    throw Error(errc::invalid_argument,
+                "--tls-cert and --tls-key come in pairs: each certificate needs its key");
+  }
+  if (tls_certs.empty()) {
+    if (!tls_client_ca.empty() || tls_require_client_cert) {
+      throw Error(errc::invalid_argument, "--tls-client-ca needs --tls-cert and --tls-key");
+    }
+    return options;
+  }
+  tls::ServerOptions tls;
+  for (std::size_t i = 0; i < tls_certs.size(); ++i) {
+    tls.certificates.push_back({tls_certs[i], tls_keys[i]});
+  }
+  tls.client_ca_file = tls_client_ca;
+  tls.require_client_certificate = tls_require_client_cert;
+  if (tls_require_client_cert && tls_client_ca.empty()) {
+    throw Error(errc::invalid_argument, "--tls-require-client-cert needs --tls-client-ca FILE");
+  }
+  options.tls.emplace(std::move(tls));
+  return options;
+}
+
+tls::ClientOptions TlsClientFlags::parse() const {
+  tls::ClientOptions options;
+  options.verify = !insecure;
+  options.ca_file = ca_file;
+  options.cert_file = cert_file;
+  options.key_file = key_file;
+  if (cert_file.empty() != key_file.empty()) {
+    throw Error(errc::invalid_argument, "--cert and --key come together");
+  }
+  return options;
+}
+
+void add_tls_client_flags(CLI::App& command, TlsClientFlags& flags) {
+  command.add_flag("-k,--insecure", flags.insecure,
+                   "Do not verify the server's certificate (development only)");
+  command.add_option("--ca", flags.ca_file, "Trust the CA certificates in this PEM file");
+  command.add_option("--cert", flags.cert_file, "Client certificate (PEM) for mutual TLS");
+  command.add_option("--key", flags.key_file, "Key of --cert (PEM)");
 }
 
 void add_threads_flag(CLI::App& command, std::size_t& threads) {
@@ -101,6 +153,12 @@ void write_stdout(std::string_view data) {
 
 RuntimeOptions runtime_options(std::size_t threads) {
   return RuntimeOptions{.threads = threads, .handle_signals = true};
+}
+
+RuntimeOptions runtime_options(std::size_t threads, const std::optional<tls::ServerContext>& tls) {
+  RuntimeOptions options = runtime_options(threads);
+  if (tls) options.on_reload = [context = *tls]() mutable { context.reload(); };
+  return options;
 }
 
 }  // namespace wirekit::cli

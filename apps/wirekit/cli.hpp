@@ -29,7 +29,9 @@ void add_hello_command(CLI::App& app, Action& action);
 void add_token_commands(CLI::App& app, Action& action);         // fernet, jwt
 void add_http_client_commands(CLI::App& http, Action& action);  // http get, http post
 void add_fetch_command(CLI::App& app, Action& action);
+void add_tls_commands(CLI::App& app, Action& action);  // tls probe, tls selfsigned
 void add_conns_command(CLI::App& app, Action& action);
+void add_capture_commands(CLI::App& app, Action& action);  // sniff, pcap stats/list/creds
 
 // --block-after N --block-window D --allow CIDR --deny CIDR, for every server command.
 struct BlockingFlags {
@@ -50,9 +52,28 @@ struct HttpFlags {
   double burst = 0;
   std::vector<std::string> cors;
   std::size_t max_connections = 10'000;
+  // HTTPS: --tls-cert/--tls-key pairs (the first the default, others chosen by SNI),
+  // --tls-client-ca FILE [--tls-require-client-cert] for mutual TLS.
+  std::vector<std::string> tls_certs;
+  std::vector<std::string> tls_keys;
+  std::string tls_client_ca;
+  bool tls_require_client_cert = false;
   services::HttpFeatures parse() const;
+  // The server's options: TLS loaded from the files (errors name them), or none.
+  http::ServerOptions server_options() const;
 };
 void add_http_flags(CLI::App& command, HttpFlags& flags);
+
+// --insecure, --ca FILE, --cert FILE --key FILE: how a client command checks servers and
+// which certificate it presents.
+struct TlsClientFlags {
+  bool insecure = false;
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  tls::ClientOptions parse() const;
+};
+void add_tls_client_flags(CLI::App& command, TlsClientFlags& flags);
 
 // --threads N (default: one event loop per core).
 void add_threads_flag(CLI::App& command, std::size_t& threads);
@@ -62,7 +83,9 @@ std::string read_file(const std::string& path, std::string_view what);
 std::string read_stdin();
 void write_stdout(std::string_view data);
 
-// A Runtime with `threads` loops (0: one per core) and SIGINT/SIGTERM handling.
+// A Runtime with `threads` loops (0: one per core) and SIGINT/SIGTERM handling; with `tls`,
+// SIGHUP reloads its certificates.
 RuntimeOptions runtime_options(std::size_t threads);
+RuntimeOptions runtime_options(std::size_t threads, const std::optional<tls::ServerContext>& tls);
 
 }  // namespace wirekit::cli

@@ -22,6 +22,7 @@ struct ClientFlags {
   std::string timeout = "30s";
   std::string proxy;
   bool proxy_tunnel = false;
+  TlsClientFlags tls;
   // post
   std::vector<std::string> fields;
   std::string json;
@@ -92,6 +93,7 @@ int http_request(const std::string& method, const ClientFlags& flags) {
         http::SessionOptions session_options;
         if (!flags.proxy.empty()) session_options.proxy = http::Url::parse(flags.proxy);
         session_options.proxy_tunnel = flags.proxy_tunnel;
+        session_options.tls = flags.tls.parse();
         http::Session session(std::move(session_options));
         if (!flags.output.empty()) {
           const std::function<void(std::size_t)> no_progress;
@@ -113,7 +115,7 @@ int http_request(const std::string& method, const ClientFlags& flags) {
 }
 
 void add_common(CLI::App& command, ClientFlags& flags) {
-  command.add_option("url", flags.url, "URL (http://...)")->required();
+  command.add_option("url", flags.url, "URL (http://... or https://...)")->required();
   command.add_option("-H,--header", flags.headers, "Extra header 'Name: value'");
   command.add_flag("-i,--include", flags.include, "Print the status line and headers");
   command.add_option("-o,--output", flags.output,
@@ -123,7 +125,8 @@ void add_common(CLI::App& command, ClientFlags& flags) {
   command.add_option("--timeout", flags.timeout, "Connect and read timeout")->capture_default_str();
   command.add_option("-x,--proxy", flags.proxy, "HTTP proxy (http://host:port)");
   command.add_flag("-p,--proxy-tunnel", flags.proxy_tunnel,
-                   "Tunnel through the proxy with CONNECT");
+                   "Tunnel through the proxy with CONNECT (always for https://)");
+  add_tls_client_flags(command, flags.tls);
 }
 
 // --- fetch -----------------------------------------------------------------------------------
@@ -135,6 +138,7 @@ struct FetchFlags {
   std::size_t per_host = 0;
   std::string directory;
   std::string timeout = "30s";
+  TlsClientFlags tls;
 };
 
 std::vector<std::string> url_list(const FetchFlags& flags) {
@@ -193,6 +197,7 @@ int fetch(const FetchFlags& flags) {
                              .per_host = flags.per_host,
                              .timeouts = {.connect = timeout, .read = timeout}};
   if (!flags.directory.empty()) options.directory = flags.directory;
+  options.tls = flags.tls.parse();
   options.on_done = [&](const http::DownloadResult& r) {
     ++done;
     clear();
@@ -258,6 +263,7 @@ void add_fetch_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   f->add_option("-o,--output-dir", flags.directory, "Save bodies here (otherwise counted only)");
   f->add_option("--timeout", flags.timeout, "Connect and read timeout")->capture_default_str();
+  add_tls_client_flags(*f, flags.tls);
   f->callback([&action] { action = [] { return fetch(flags); }; });
 }
 

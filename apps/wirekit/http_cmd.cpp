@@ -19,18 +19,22 @@ struct HelloFlags {
   HttpFlags http;
 };
 
-// Binds, announces with `announce(first bound address)`, and serves `router` until stopped.
+using Announce = std::function<std::string(std::string_view scheme, const net::SocketAddress&)>;
+
+// Binds, announces with `announce(scheme, first bound address)`, and serves `router` until
+// stopped; SIGHUP reloads the TLS certificates.
 int serve_http(http::Router router, const HttpFlags& flags, const services::Endpoint& endpoint,
-               std::size_t threads,
-               const std::function<std::string(const net::SocketAddress&)>& announce) {
+               std::size_t threads, const Announce& announce) {
   const services::HttpFeatures features = flags.parse();
-  Runtime runtime{runtime_options(threads)};
-  http::Server server{std::move(router)};
+  http::ServerOptions options = flags.server_options();
+  const std::string_view scheme = options.tls ? "https" : "http";
+  Runtime runtime{runtime_options(threads, options.tls)};
+  http::Server server{std::move(router), std::move(options)};
   services::apply(server, features, services::stdout_lines());
   auto main = [&]() -> Task<void> {
     auto tcp = co_await services::bind_tcp(endpoint, {.max_connections = flags.max_connections},
                                            runtime.size());
-    services::stdout_lines()(announce(tcp->local_addresses().front()));
+    services::stdout_lines()(announce(scheme, tcp->local_addresses().front()));
     co_await server.serve(runtime, *tcp);
   };
   runtime.run(main());
@@ -41,11 +45,12 @@ int http_serve(const HttpServeFlags& flags) {
   http::Router router;
   router.get("/{path...}", http::StaticFiles({.root = flags.root, .listing = !flags.no_listing}));
   return serve_http(std::move(router), flags.http, flags.endpoint, flags.threads,
-                    [](const auto& at) {
+                    [](std::string_view scheme, const net::SocketAddress& at) {
                       const std::string host = at.ip().to_string();
-                      return "Serving HTTP on " + host + " port " + std::to_string(at.port()) +
-                             " (http://" + (at.family() == AF_INET6 ? "[" + host + "]" : host) +
-                             ":" + std::to_string(at.port()) + "/) ...";
+                      return fmt::format("Serving {} on {} port {} ({}://{}:{}/) ...",
+                                         scheme == "https" ? "HTTPS" : "HTTP", host, at.port(),
+                                         scheme, at.family() == AF_INET6 ? "[" + host + "]" : host,
+                                         at.port());
                     });
 }
 
@@ -53,9 +58,10 @@ int hello(const HelloFlags& flags) {
   http::Router router;
   services::add_hello_routes(router);
   return serve_http(std::move(router), flags.http, flags.endpoint, flags.threads,
-                    [&](const auto& at) {
-                      return "======== Running on http://" + flags.endpoint.host + ":" +
-                             std::to_string(at.port()) + " ========\n(Press CTRL+C to quit)";
+                    [&](std::string_view scheme, const net::SocketAddress& at) {
+                      return fmt::format(
+                          "======== Running on {}://{}:{} ========\n(Press CTRL+C to quit)", scheme,
+                          flags.endpoint.host, at.port());
                     });
 }
 

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   cli::add_serve_command(app, action);
   cli::add_token_commands(app, action);
   cli::add_fetch_command(app, action);
+  cli::add_tls_commands(app, action);
   cli::add_conns_command(app, action);
 
   try {

@@ -31,6 +31,10 @@ class Category final : public std::error_category {
         return "invalid token";
       case errc::token_expired:
         return "token expired";
+      case errc::tls_failed:
+        return "TLS failed";
+      case errc::certificate_rejected:
+        return "certificate rejected";
     }
     return "unknown error";
   }

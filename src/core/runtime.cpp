@@ -78,10 +78,12 @@ ThreadPool& ThreadPool::shared() {
 // second one exits at once (the operator insists).
 class Runtime::SignalWatch final : public detail::EpollEntry {
  public:
-  explicit SignalWatch(Runtime& runtime) : runtime_(runtime) {
+  SignalWatch(Runtime& runtime, std::function<void()> on_reload)
+      : runtime_(runtime), on_reload_(std::move(on_reload)) {
     sigemptyset(&set_);
     sigaddset(&set_, SIGINT);
     sigaddset(&set_, SIGTERM);
+    if (on_reload_) sigaddset(&set_, SIGHUP);
     if (pthread_sigmask(SIG_BLOCK, &set_, &previous_) != 0) throw_errno("pthread_sigmask");
     fd_ = ::signalfd(-1, &set_, SFD_NONBLOCK | SFD_CLOEXEC);
     if (fd_ < 0) throw_errno("signalfd");
@@ -99,6 +101,10 @@ class Runtime::SignalWatch final : public detail::EpollEntry {
     signalfd_siginfo info{};
     while (::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
       const int signo = static_cast<int>(info.ssi_signo);
+      if (signo == SIGHUP) {
+        reload();
+        continue;
+      }
       if (runtime_.stop_token().stop_requested()) {
         log().warn("{} again: exiting now", ::strsignal(signo));
         ::_exit(128 + signo);
@@ -110,7 +116,17 @@ class Runtime::SignalWatch final : public detail::EpollEntry {
   }
 
  private:
+  void reload() noexcept {
+    try {
+      on_reload_();
+      log().info("SIGHUP: reloaded");
+    } catch (const std::exception& e) {
+      log().error("SIGHUP: reload failed, keeping what was loaded: {}", e.what());
+    }
+  }
+
   Runtime& runtime_;
+  std::function<void()> on_reload_;
   sigset_t set_{};
   sigset_t previous_{};
   int fd_ = -1;
@@ -122,7 +138,9 @@ Runtime::Runtime(RuntimeOptions options) {
   const std::size_t n = options.threads != 0 ? options.threads : default_threads();
   loops_.reserve(n);
   for (std::size_t i = 0; i < n; ++i) loops_.push_back(std::make_unique<EventLoop>());
-  if (options.handle_signals) signals_ = std::make_unique<SignalWatch>(*this);
+  if (options.handle_signals) {
+    signals_ = std::make_unique<SignalWatch>(*this, std::move(options.on_reload));
+  }
 }
 
 Runtime::~Runtime() = default;

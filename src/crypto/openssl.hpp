@@ -1,4 +1,4 @@
-// Internal: OpenSSL 3 ownership and the primitives Fernet and JWT share.
+// Internal: OpenSSL 3 ownership (the tls layer's) and the primitives Fernet and JWT share.
 #pragma once
 
 #include <cstdint>
@@ -9,23 +9,17 @@
 
 #include <openssl/evp.h>
 
+#include "tls/openssl.hpp"
+
 namespace wirekit::crypto::detail {
 
-template <auto Free>
-struct Deleter {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    Free(p);
-  }
-};
+using tls::detail::Deleter;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX_free>>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX_free>>;
 using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, Deleter<EVP_CIPHER_CTX_free>>;
 
-// The oldest error on OpenSSL's queue as text (clearing the queue), for messages that name the
-// cause; "unknown OpenSSL error" when the queue is empty.
-std::string openssl_error();
+using tls::detail::openssl_error;
 
 // Seconds since the Unix epoch, the clock of Fernet timestamps and JWT NumericDates.
 std::int64_t unix_now();

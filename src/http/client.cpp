@@ -12,6 +12,7 @@
 #include <wirekit/http/date.hpp>
 #include <wirekit/http/parser.hpp>
 #include <wirekit/net/tcp.hpp>
+#include <wirekit/tls/stream.hpp>
 
 namespace wirekit::http {
 namespace {
@@ -191,7 +192,7 @@ void ClientResponse::raise_for_status() const {
 
 struct Session::State {
   struct Connection {
-    std::unique_ptr<net::Stream> stream;  // TCP now; TLS will implement the same interface
+    std::unique_ptr<net::Stream> stream;  // TCP, or TLS over it
     std::string origin;
     std::string buffer;  // bytes read past the previous response (none on a well-behaved server)
     // Where a response head's fields are parsed into, allocated once per connection.
@@ -206,11 +207,18 @@ struct Session::State {
   Event slot_freed;
   std::vector<Cookie> cookies;
   Stats stats;
+  std::optional<tls::ClientContext> tls;  // made on the first https:// request
 
   explicit State(SessionOptions o) : options(std::move(o)) {
     if (!options.headers.contains("User-Agent")) {
       options.headers.set("User-Agent", std::string("wirekit/") + version());
     }
+    if (options.tls.alpn.empty()) options.tls.alpn = {"http/1.1"};
+  }
+
+  const tls::ClientContext& tls_context() {
+    if (!tls) tls.emplace(options.tls);
+    return *tls;
   }
 
   bool can_open(const std::string& origin) const {
@@ -357,6 +365,14 @@ Task<void> open_tunnel(Connection& connection, const Url& target, Duration timeo
 
 // Takes an idle connection to `origin` or opens a new one, waiting for a slot under the limits;
 // a new one through the proxy is tunnelled to `tunnel_to` when that is set.
+// Puts TLS over the connection's stream, for `url`'s host, within `timeout`.
+Task<void> secure(Session::State& state, Connection& connection, const Url& url, Duration timeout) {
+  auto tls =
+      std::make_unique<tls::TlsStream>(std::move(connection.stream), state.tls_context(), url.host);
+  co_await tls->handshake().timeout(timeout);
+  connection.stream = std::move(tls);
+}
+
 Task<std::unique_ptr<Connection>> acquire(Session::State& state, const Url& connect_to,
                                           const Url* tunnel_to, const std::string& origin,
                                           Duration connect_timeout, bool& reused) {
@@ -385,7 +401,14 @@ Task<std::unique_ptr<Connection>> acquire(Session::State& state, const Url& conn
     net::TcpStream stream =
         co_await with_timeout(connect_timeout, std::move(connecting), std::move(what));
     connection->stream = std::make_unique<net::TcpStream>(std::move(stream));
-    if (tunnel_to) co_await open_tunnel(*connection, *tunnel_to, connect_timeout);
+    if (connect_to.scheme == "https")
+      co_await secure(state, *connection, connect_to, connect_timeout);
+    if (tunnel_to) {
+      co_await open_tunnel(*connection, *tunnel_to, connect_timeout);
+      if (tunnel_to->scheme == "https") {
+        co_await secure(state, *connection, *tunnel_to, connect_timeout);
+      }
+    }
     ++state.stats.connections_opened;
     reused = false;
     co_return connection;
@@ -463,10 +486,10 @@ Task<bool> exchange_on(Session::State& state, Connection& connection, const Atte
                        ClientResponse& response, Exchange& exchange) {
   net::Stream& stream = *connection.stream;
   const bool streaming = a.options.on_body != nullptr;
-  const std::string head =
-      request_head(state, a.method, a.url, a.headers, a.body,
-                   state.options.proxy.has_value() && !state.options.proxy_tunnel,
-                   state.options.cookies ? state.cookie_header(a.url) : std::string(), streaming);
+  const std::string head = request_head(
+      state, a.method, a.url, a.headers, a.body,
+      state.options.proxy.has_value() && !state.options.proxy_tunnel && a.url.scheme != "https",
+      state.options.cookies ? state.cookie_header(a.url) : std::string(), streaming);
   std::array<iovec, 2> parts{iovec{const_cast<char*>(head.data()), head.size()},
                              iovec{const_cast<char*>(a.body.bytes.data()), a.body.bytes.size()}};
   co_await stream.writev(std::span(parts.data(), a.body.present ? 2 : 1)).timeout(a.timeouts.read);
@@ -579,12 +602,11 @@ Task<bool> exchange_on(Session::State& state, Connection& connection, const Atte
 // One request to one URL (no redirects), with the retry on a stale reused connection.
 Task<ClientResponse> send_once(Session::State& state, const Attempt& a) {
   const Url& connect_to = state.options.proxy ? *state.options.proxy : a.url;
-  if (connect_to.scheme == "https") {
-    throw Error(errc::invalid_argument,
-                "https:// needs TLS, which wirekit's client does not speak yet: " + a.url.str());
-  }
   // Tunnels are pooled by the origin at their end; proxied requests share the proxy's pool.
-  const Url* tunnel_to = state.options.proxy && state.options.proxy_tunnel ? &a.url : nullptr;
+  // https:// always tunnels: a proxy must not see the request.
+  const Url* tunnel_to =
+      state.options.proxy && (state.options.proxy_tunnel || a.url.scheme == "https") ? &a.url
+                                                                                     : nullptr;
   const std::string origin = tunnel_to ? "tunnel to " + a.url.origin() : connect_to.origin();
   for (int attempt = 0;; ++attempt) {
     Exchange exchange;

@@ -163,7 +163,8 @@ Task<std::vector<DownloadResult>> fetch_all(std::vector<std::string> urls, Fetch
   Session session({.limit = concurrency,
                    .limit_per_host = options.per_host,
                    .timeouts = options.timeouts,
-                   .decompress = false});
+                   .decompress = false,
+                   .tls = options.tls});
   std::vector<std::filesystem::path> paths(urls.size());
   if (options.directory) {
     std::filesystem::create_directories(*options.directory);

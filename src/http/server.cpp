@@ -11,6 +11,7 @@
 #include <wirekit/http/date.hpp>
 #include <wirekit/http/server.hpp>
 #include <wirekit/net/socket.hpp>
+#include <wirekit/tls/stream.hpp>
 
 namespace wirekit::http {
 
@@ -492,15 +493,36 @@ Task<void> Server::serve_connection(net::Stream& stream, const net::SocketAddres
   co_await connection.run();
 }
 
+Task<void> Server::serve_accepted(net::TcpStream& stream, std::stop_token draining) const {
+  const net::SocketAddress peer = stream.peer_address();
+  if (!options_.tls) {
+    co_await serve_connection(stream, peer, std::move(draining));
+    co_return;
+  }
+  auto inner = std::make_unique<net::TcpStream>(std::move(stream));
+  tls::TlsStream secure(std::move(inner), *options_.tls);
+  try {
+    co_await secure.handshake().until(draining);
+  } catch (const Error& e) {
+    if (e.code() == errc::cancelled && !draining.stop_requested()) throw;
+    // A scanner, a plain-HTTP client, an untrusted client certificate: that client's problem.
+    log().debug("HTTPS connection from {}: {}", peer.to_string(), e.what());
+    co_return;
+  }
+  co_await serve_connection(secure, peer, std::move(draining));
+}
+
 Task<void> Server::serve(net::TcpServer& tcp) {
   co_await tcp.serve([this, &tcp](net::TcpStream stream) -> Task<void> {
-    co_await serve_connection(stream, stream.peer_address(), tcp.draining());
+    std::stop_token draining = tcp.draining();
+    co_await serve_accepted(stream, std::move(draining));
   });
 }
 
 Task<void> Server::serve(Runtime& runtime, net::TcpServer& tcp) {
   co_await tcp.serve(runtime, [this, &tcp](net::TcpStream stream) -> Task<void> {
-    co_await serve_connection(stream, stream.peer_address(), tcp.draining());
+    std::stop_token draining = tcp.draining();
+    co_await serve_accepted(stream, std::move(draining));
   });
 }
 

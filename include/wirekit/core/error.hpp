@@ -28,6 +28,8 @@ enum class errc {
   unexpected_eof,    // the peer closed while more bytes were required
   invalid_token,     // a Fernet token or JWT failed verification
   token_expired,     // a JWT's exp has passed (the signature itself was valid)
+  tls_failed,        // a TLS handshake or record failed (version, cipher, alert, bad record)
+  certificate_rejected,  // the peer's certificate failed verification (CA, name, dates)
 };
 
 const std::error_category& category() noexcept;

@@ -134,6 +134,9 @@ Task<T> run_on(EventLoop& target, Task<T> task) {
 struct RuntimeOptions {
   std::size_t threads = 0;     // event loops; 0 = one per core
   bool handle_signals = true;  // SIGINT/SIGTERM request a graceful stop; a second one exits
+  // With handle_signals: SIGHUP runs this on loop 0 (re-read certificates, configuration).
+  // A failure is logged and the program goes on with what it had.
+  std::function<void()> on_reload;
 };
 
 // N event loops, each on its own thread (loop 0 on the thread that calls run()). Shared-nothing:

@@ -36,6 +36,7 @@
 #include <wirekit/http/cache.hpp>
 #include <wirekit/http/message.hpp>
 #include <wirekit/http/url.hpp>
+#include <wirekit/tls/context.hpp>
 
 namespace wirekit::http {
 
@@ -115,9 +116,12 @@ struct SessionOptions {
   bool cookies = true;     // keep Set-Cookie and send cookies back (RFC 6265)
   Headers headers;         // sent with every request; User-Agent defaults to wirekit/VERSION
   // An HTTP proxy: requests go to it in absolute form ("GET http://host/path HTTP/1.1"), or,
-  // with `proxy_tunnel`, through a CONNECT tunnel per origin (what https:// will use).
+  // with `proxy_tunnel` and always for https:// URLs, through a CONNECT tunnel per origin.
   std::optional<Url> proxy;
   bool proxy_tunnel = false;
+  // https://: verification (on), CAs (the system's), client certificate, minimum version.
+  // ALPN offers http/1.1 unless set. Sessions are resumed per origin.
+  tls::ClientOptions tls;
   // An RFC 9111 private cache shared by requests of this session (and others if shared).
   std::shared_ptr<Cache> cache;
 };

@@ -43,6 +43,7 @@ struct FetchOptions {
   std::optional<std::filesystem::path> directory;
   Timeouts timeouts;
   Headers headers;
+  tls::ClientOptions tls;                              // for https:// URLs
   std::function<void(const DownloadResult&)> on_done;  // as each URL finishes
   std::function<void(std::size_t)> on_bytes;           // as body bytes arrive
 };

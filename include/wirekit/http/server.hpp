@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include <wirekit/http/message.hpp>
 #include <wirekit/http/router.hpp>
 #include <wirekit/net/server.hpp>
+#include <wirekit/tls/context.hpp>
 
 namespace wirekit::http {
 
@@ -30,6 +32,9 @@ struct ServerOptions {
   Duration keepalive_timeout = std::chrono::seconds(75);  // keepalive_timeout
   std::size_t keepalive_requests = 10'000;  // then the connection closes (0: no limit)
   std::string server_header = "wirekit";    // empty: no Server header
+  // HTTPS: every accepted connection does a TLS handshake first (within the context's
+  // handshake_timeout); a failed handshake ends that connection only.
+  std::optional<tls::ServerContext> tls;
 };
 
 class Server {
@@ -47,6 +52,10 @@ class Server {
   // flight get the TcpServer's shutdown grace.
   Task<void> serve(net::TcpServer& tcp);
   Task<void> serve(Runtime& runtime, net::TcpServer& tcp);
+
+  // What serve() runs for each accepted connection: the TLS handshake when options().tls is
+  // set, then serve_connection().
+  Task<void> serve_accepted(net::TcpStream& stream, std::stop_token draining) const;
 
   // Serves one connection over any stream (TLS slots in here). `draining`, when requested,
   // ends the connection at its next idle moment.

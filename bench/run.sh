@@ -2,7 +2,7 @@
 # The benchmark runner: wirekit against its peers, in one run on this machine, with the peer
 # harnesses of ../shared/peers (never modified). Prints each figure and the ratios.
 #
-#   bench/run.sh [echo] [http] [tokens] [client]    (default: every benchmark)
+#   bench/run.sh [echo] [http] [tokens] [client] [conns]    (default: every benchmark)
 #   env: ROUNDS=5  rounds; each round runs every peer once, alternating, so that drift of a
 #                  shared, noisy machine hits every peer alike; medians are reported
 #        PEERS_DIR=../shared/peers   WIREKIT=build/release/apps/wirekit/wirekit
@@ -164,14 +164,36 @@ NGX
   /usr/bin/python3 "$ROOT/bench/summarize_client.py" "$raw"
 }
 
+bench_conns() {
+  # Listing the machine's TCP sockets while 9,000 loopback connections are held open (18,000
+  # sockets; bench_conns.sh holds them): wirekit conns against ss, netstat and psutil. Each round
+  # runs the harness twice, with and without pids, and everything on CPU 0. TIME_WAIT sockets of
+  # earlier runs add rows; each run compares the peers over the same table.
+  local raw=$OUT/conns.raw mode cmd
+  : >"$raw"
+  for round in $(seq 1 "$ROUNDS"); do
+    for mode in plain pid; do
+      cmd="$WIREKIT conns --tcp"
+      [[ $mode == pid ]] && cmd+=" --pid"
+      CUSTOM_CMD=$cmd taskset -c 0 "$PEERS_DIR/misc/bench_conns.sh" 9000 2>>"$OUT/conns.commands" \
+        | sed -e "s/^conns /conns round=$round mode=$mode /" \
+              -e "s/peer=\"custom\"/peer=\"wirekit ${cmd#"$WIREKIT "}\"/" >>"$raw" || true
+    done
+    echo "conns: round $round/$ROUNDS done" >&2
+  done
+  echo "# taskset -c 0 ../shared/peers/misc/bench_conns.sh 9000, CUSTOM_CMD='$WIREKIT conns --tcp' and '... --tcp --pid'"
+  /usr/bin/python3 "$ROOT/bench/summarize_conns.py" "$raw"
+}
+
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(echo http tokens client)
+[[ ${#targets[@]} -eq 0 ]] && targets=(echo http tokens client conns)
 for t in "${targets[@]}"; do
   case $t in
     echo) bench_echo ;;
     http) bench_http ;;
     tokens) bench_tokens ;;
     client) bench_client ;;
-    *) echo "bench: unknown benchmark '$t' (known: echo, http, tokens, client)" >&2; exit 2 ;;
+    conns) bench_conns ;;
+    *) echo "bench: unknown benchmark '$t' (known: echo, http, tokens, client, conns)" >&2; exit 2 ;;
   esac
 done

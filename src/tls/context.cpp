@@ -70,15 +70,17 @@ void load_certificate(SSL_CTX* ctx, const CertificateFiles& files) {
     throw Error(errc::invalid_argument,
                 "TLS certificate " + files.cert_file + ": " + detail::openssl_error());
   }
+  const auto mismatch = [&] {
+    ERR_clear_error();
+    return Error(errc::invalid_argument, "TLS key " + files.key_file +
+                                             " does not match the certificate " + files.cert_file);
+  };
   if (SSL_CTX_use_PrivateKey_file(ctx, files.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    if (ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH) throw mismatch();
     throw Error(errc::invalid_argument,
                 "TLS key " + files.key_file + ": " + detail::openssl_error());
   }
-  if (SSL_CTX_check_private_key(ctx) != 1) {
-    ERR_clear_error();
-    throw Error(errc::invalid_argument,
-                "TLS key " + files.key_file + " does not match the certificate " + files.cert_file);
-  }
+  if (SSL_CTX_check_private_key(ctx) != 1) throw mismatch();
 }
 
 void load_trusted(SSL_CTX* ctx, const std::string& ca_file, std::string_view what) {

@@ -137,15 +137,15 @@ std::string describe_failure(SSL* ssl, const std::string& server_name, errc& kin
     case SSL_R_UNSUPPORTED_PROTOCOL:
     case SSL_R_NO_PROTOCOLS_AVAILABLE:
     case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
-      text += " (wirekit speaks TLS 1.2 and 1.3 only)";
+      text += "; wirekit speaks TLS 1.2 and 1.3 only";
       break;
     case SSL_R_WRONG_VERSION_NUMBER:
     case SSL_R_PACKET_LENGTH_TOO_LONG:
-      text += " (is the peer speaking TLS on this port?)";
+      text += "; is the peer speaking TLS on this port?";
       break;
     case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
     case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
-      text += " (the server requires a client certificate)";
+      text += "; the server requires a client certificate";
       break;
     default:
       break;
@@ -349,7 +349,10 @@ bool TlsStream::is_open() const noexcept {
 }
 
 std::string TlsStream::describe() const {
-  return inner_ ? inner_->describe() : std::string("closed TLS stream");
+  if (!inner_) return "closed TLS stream";
+  // A failed read or write is reported as "read from PEER (REASON): TLS failed".
+  const std::string& failure = connection_->failure;
+  return failure.empty() ? inner_->describe() : fmt::format("{} ({})", inner_->describe(), failure);
 }
 
 std::string_view TlsStream::version() const noexcept {
@@ -407,7 +410,7 @@ void Handshake::await_resume() const {
 
 std::string Handshake::describe() const {
   const std::string_view name = stream_.connection_->server_name;
-  const std::string peer = stream_.describe();
+  const std::string peer = stream_.connection_->inner->describe();
   if (name.empty() || peer.starts_with(name)) return "TLS handshake with " + peer;
   return fmt::format("TLS handshake with {} ({})", name, peer);
 }

@@ -241,7 +241,8 @@ void append_tcp(std::string& out, const Packet& p) {
   append_number(out, p.tcp.window);
   out += " Len=";
   append_number(out, p.payload.size());
-  if (p.tcp.header_length > 20 && p.frame.size() >= p.tcp.header_length) {
+  // The payload span starts right after the header once the header was read whole.
+  if (p.tcp.header_length > 20 && p.payload.data() != nullptr) {
     const auto* header = p.payload.data() - p.tcp.header_length;
     append_tcp_options(out, Bytes(header + 20, p.tcp.header_length - 20u));
   }

@@ -20,7 +20,9 @@ int serve(const ServeFlags& flags) {
     config = services::load_server_config(WIREKIT_DEFAULT_CONFIG);
   }
   if (flags.threads) config.threads = *flags.threads;
-  Runtime runtime{runtime_options(config.threads)};
+  // SIGHUP reloads the HTTPS certificates.
+  const std::optional<tls::ServerContext> no_tls;
+  Runtime runtime{runtime_options(config.threads, config.web ? config.web->http.tls : no_tls)};
   runtime.run(services::run_server(runtime, config, services::stdout_lines()));
   return 0;
 }

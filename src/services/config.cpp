@@ -147,6 +147,35 @@ void read_service(const toml::table& root, const char* name, const std::string& 
   s.refuse_unknown_keys();
 }
 
+// [http] tls_cert, tls_key, tls_client_ca, tls_require_client_cert, tls_handshake_timeout:
+// HTTPS, with the certificates loaded now so that a bad file stops the start-up, named.
+void read_tls(Section& s, http::ServerOptions& h) {
+  const std::string cert = s.text("tls_cert", "");
+  const std::string key = s.text("tls_key", "");
+  tls::ServerOptions options;
+  options.client_ca_file = s.text("tls_client_ca", "");
+  options.require_client_certificate = s.boolean("tls_require_client_cert", false);
+  options.handshake_timeout = s.duration("tls_handshake_timeout", options.handshake_timeout);
+  if (cert.empty() && key.empty()) {
+    if (!options.client_ca_file.empty())
+      s.fail("tls_client_ca", "[http] tls_client_ca needs tls_cert and tls_key");
+    return;
+  }
+  if (cert.empty() || key.empty()) {
+    s.fail(cert.empty() ? "tls_key" : "tls_cert", "[http] tls_cert and tls_key go together");
+  }
+  if (options.require_client_certificate && options.client_ca_file.empty()) {
+    s.fail("tls_require_client_cert", "[http] tls_require_client_cert needs tls_client_ca");
+  }
+  options.certificates.push_back({cert, key});
+  try {
+    h.tls.emplace(std::move(options));
+  } catch (const Error& e) {
+    const bool about_key = std::string_view(e.what()).starts_with("TLS key");
+    s.fail(about_key ? "tls_key" : "tls_cert", e.what());
+  }
+}
+
 }  // namespace
 
 ServerConfig parse_server_config(std::string_view toml_text, const std::string& source_name) {
@@ -199,6 +228,7 @@ ServerConfig parse_server_config(std::string_view toml_text, const std::string& 
         "keepalive_requests", static_cast<std::int64_t>(h.keepalive_requests), 0, INT64_MAX));
     h.limits.max_body = static_cast<std::size_t>(
         s.integer("max_body", static_cast<std::int64_t>(h.limits.max_body), 0, INT64_MAX));
+    read_tls(s, h);
     HttpFeatures& f = o.features;
     const std::string log_format = s.text("access_log", "off");
     if (log_format == "combined") {

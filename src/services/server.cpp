@@ -26,7 +26,8 @@ Task<void> run_server(Runtime& runtime, const ServerConfig& config, LineSink lin
     web = std::make_unique<http::Server>(web_routes(*config.web), config.web->http);
     apply(*web, config.web->features, lines);
     tcp_servers.push_back(co_await bind_tcp(config.web->endpoint, serve, runtime.size()));
-    lines("http: listening on " + describe(tcp_servers.back()->local_addresses()));
+    lines(std::string(config.web->http.tls ? "https" : "http") + ": listening on " +
+          describe(tcp_servers.back()->local_addresses()));
   }
   if (config.udp) {
     udp_sockets = co_await bind_udp(config.udp->endpoint);

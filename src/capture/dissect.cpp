@@ -254,7 +254,8 @@ void dissect_ether_type(Packet& p, std::uint16_t ether_type, Bytes data) noexcep
     ether_type = load16(data.data() + 2);
     data = data.subspan(4);
   }
-  // Values up to 1500 are an 802.3 length: LLC follows, no EtherType.
+  // Values up to 1500 are an 802.3 length: LLC follows, no EtherType. (SLL's small protocol
+  // values — 802.3 without a type, 802.2 LLC, CAN — land here too.)
   if (ether_type <= 1500) {
     p.ether_type = ether_type;
     p.network = Network::other;
@@ -271,17 +272,6 @@ void dissect_ethernet(Packet& p, Bytes data) noexcept {
   dissect_ether_type(p, load16(data.data() + 12), data.subspan(14));
 }
 
-// SLL's protocol field is an EtherType, except for a few small values naming frame kinds that
-// carry no EtherType (802.3 without one, 802.2 LLC, CAN, ...).
-void dissect_sll_protocol(Packet& p, std::uint16_t protocol, Bytes data) noexcept {
-  if (protocol < 0x0600) {
-    p.ether_type = protocol;
-    p.network = Network::other;
-    return;
-  }
-  dissect_ether_type(p, protocol, data);
-}
-
 void dissect_sll(Packet& p, Bytes data) noexcept {
   if (data.size() < 16) return set_problem(p, shortage(p), Layer::link);
   p.sll_packet_type = load16(data.data());
@@ -290,7 +280,7 @@ void dissect_sll(Packet& p, Bytes data) noexcept {
     p.has_mac = true;
     copy_mac(p.link_src, data.data() + 6);
   }
-  dissect_sll_protocol(p, load16(data.data() + 14), data.subspan(16));
+  dissect_ether_type(p, load16(data.data() + 14), data.subspan(16));
 }
 
 void dissect_sll2(Packet& p, Bytes data) noexcept {
@@ -300,7 +290,7 @@ void dissect_sll2(Packet& p, Bytes data) noexcept {
     p.has_mac = true;
     copy_mac(p.link_src, data.data() + 12);
   }
-  dissect_sll_protocol(p, load16(data.data()), data.subspan(20));
+  dissect_ether_type(p, load16(data.data()), data.subspan(20));
 }
 
 // Raw IP: the version nibble says which.

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, PYTHON, Process, free_port, run, wait_tcp
+from conftest import EXAMPLES, PYTHON, WIREKIT, Process, free_port, run, tutorial, wait_tcp
 
 
 def test_runtime_tour():
@@ -86,3 +86,27 @@ def test_cached_fetch_answers_the_second_time_from_the_cache(client_examples_app
         "<html>cached page</html> (24 bytes)",
         "<html>cached page</html> (24 bytes, from the cache)",
     ]
+
+
+
+def test_ssl_client_prints_what_the_tutorials_program_prints(spawn, tmp_path):
+    # §7.1 against an HTTPS server on loopback (the tutorial's www.python.org is out of reach);
+    # the Python program is the tutorial's with the host, port and CA as arguments.
+    assert run([WIREKIT, "tls", "selfsigned", "-o", tmp_path]).returncode == 0
+    port = free_port()
+    spawn([WIREKIT, "hello", "--host", "127.0.0.1", "--port", port, "--threads", "1",
+           "--tls-cert", tmp_path / "cert.pem", "--tls-key", tmp_path / "key.pem"])
+    wait_tcp(port)
+    args = ["localhost", str(port), tmp_path / "ca.pem"]
+    ours = run([EXAMPLES / "ssl_client", *args])
+    theirs = run([*tutorial("ssl_client_7_1.py"), *args])
+    assert ours.returncode == 0 and theirs.returncode == 0, ours.stderr + theirs.stderr
+    without_date = lambda text: [l for l in text.replace("\\r\\n", "\n").splitlines()
+                                 if not l.startswith("Date: ")]
+    assert ours.stdout.startswith("Connected to TLSv1.3\nb'HTTP/1.1 200 OK\\r\\n")
+    assert without_date(ours.stdout) == without_date(theirs.stdout)
+    # Verification is on by default: without the CA the handshake is refused, with the reason.
+    untrusted = run([EXAMPLES / "ssl_client", "localhost", str(port)])
+    assert untrusted.returncode == 1
+    assert untrusted.stderr.strip().endswith(
+        "certificate verify failed: unable to get local issuer certificate")

@@ -2,7 +2,7 @@
 # The benchmark runner: wirekit against its peers, in one run on this machine, with the peer
 # harnesses of ../shared/peers (never modified). Prints each figure and the ratios.
 #
-#   bench/run.sh [echo] [http] [tokens] [client] [conns]    (default: every benchmark)
+#   bench/run.sh [echo] [http] [tokens] [client] [conns] [tls]    (default: every benchmark)
 #   env: ROUNDS=5  rounds; each round runs every peer once, alternating, so that drift of a
 #                  shared, noisy machine hits every peer alike; medians are reported
 #        PEERS_DIR=../shared/peers   WIREKIT=build/release/apps/wirekit/wirekit
@@ -185,8 +185,62 @@ bench_conns() {
   /usr/bin/python3 "$ROOT/bench/summarize_conns.py" "$raw"
 }
 
+bench_tls() {
+  # HTTPS hello against nginx with the same ECDSA P-256 certificate, TLS 1.2 and 1.3 allowed on
+  # both (same OpenSSL, so the same TLS 1.3 cipher): keep-alive (wrk -t1 -c64), then a full
+  # handshake per request (wrk with "Connection: close": a new connection each time; wrk does
+  # not resume sessions). Servers on CPU 0 with one event loop / worker, wrk on CPU 1; the
+  # server's CPU time per request is read from /proc/PID/stat around each run.
+  local raw=$OUT/tls.raw tmp port=18443 pid
+  : >"$raw"
+  tmp=$(mktemp -d)
+  "$WIREKIT" tls selfsigned -o "$tmp/pki" >/dev/null
+  mkdir -p "$tmp/nginx"
+  cat >"$tmp/nginx/nginx.conf" <<NGX
+daemon off; master_process off; worker_processes 1; error_log $tmp/nginx/error.log warn; pid $tmp/nginx/nginx.pid;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000; default_type text/plain;
+  client_body_temp_path $tmp/nginx/b; proxy_temp_path $tmp/nginx/p; fastcgi_temp_path $tmp/nginx/f; uwsgi_temp_path $tmp/nginx/u; scgi_temp_path $tmp/nginx/s;
+  server { listen 127.0.0.1:$port ssl; ssl_certificate $tmp/pki/cert.pem; ssl_certificate_key $tmp/pki/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / { return 200 "Hello, World!"; } } }
+NGX
+  local ticks
+  ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+  for round in $(seq 1 "$ROUNDS"); do
+    for peer in wirekit nginx; do
+      if [[ $peer == wirekit ]]; then
+        taskset -c 0 "$WIREKIT" hello --host 127.0.0.1 --port "$port" --threads 1 \
+          --tls-cert "$tmp/pki/cert.pem" --tls-key "$tmp/pki/key.pem" >/dev/null 2>&1 &
+      else
+        taskset -c 0 nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
+      fi
+      pid=$!
+      sleep 0.5
+      [[ $round == 1 ]] && echo "tls_cipher peer=$peer $("$WIREKIT" tls probe "127.0.0.1:$port" -k \
+        | awk '/^Connected/ {v=$3} /^Cipher/ {c=$2} END {print "version=" v " cipher=" c}')" >>"$raw"
+      taskset -c 1 wrk -t1 -c64 -d1s "https://127.0.0.1:$port/World" >/dev/null 2>&1  # warm-up
+      for mode in keepalive handshake; do
+        local extra=() before after rps
+        [[ $mode == handshake ]] && extra=(-H "Connection: close")
+        before=$(ticks "$pid")
+        rps=$(taskset -c 1 wrk -t1 -c64 -d5s "${extra[@]}" "https://127.0.0.1:$port/World" \
+          | awk '/Requests\/sec/ {print $2}')
+        after=$(ticks "$pid")
+        echo "tls mode=$mode peer=$peer req_s=$rps server_ticks=$((after - before)) seconds=5" >>"$raw"
+      done
+      kill "$pid"; wait "$pid" 2>/dev/null || true
+    done
+    echo "tls: round $round/$ROUNDS done" >&2
+  done
+  rm -rf "$tmp"
+  echo "# server: taskset -c 0 wirekit hello --threads 1 --tls-cert cert.pem --tls-key key.pem | taskset -c 0 nginx (1 worker, ssl, same cert)"
+  echo "# load: taskset -c 1 wrk -t1 -c64 -d5s https://127.0.0.1:PORT/World [-H 'Connection: close']"
+  /usr/bin/python3 "$ROOT/bench/summarize_tls.py" "$raw" "$(getconf CLK_TCK)"
+}
+
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(echo http tokens client conns)
+[[ ${#targets[@]} -eq 0 ]] && targets=(echo http tokens client conns tls)
 for t in "${targets[@]}"; do
   case $t in
     echo) bench_echo ;;
@@ -194,6 +248,7 @@ for t in "${targets[@]}"; do
     tokens) bench_tokens ;;
     client) bench_client ;;
     conns) bench_conns ;;
-    *) echo "bench: unknown benchmark '$t' (known: echo, http, tokens, client, conns)" >&2; exit 2 ;;
+    tls) bench_tls ;;
+    *) echo "bench: unknown benchmark '$t' (known: echo, http, tokens, client, conns, tls)" >&2; exit 2 ;;
   esac
 done

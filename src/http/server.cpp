@@ -115,7 +115,12 @@ class Server::Connection final : public BodyWriter {
         options_(server.options_),
         stream_(stream),
         peer_(peer),
-        draining_(std::move(draining)) {}
+        draining_(std::move(draining)) {
+    // Mutual TLS: a certificate the handshake accepted names the client to every handler.
+    if (const auto* secure = dynamic_cast<const tls::TlsStream*>(&stream)) {
+      if (auto cert = secure->peer_certificate()) client_subject_ = std::move(cert->subject);
+    }
+  }
 
   Task<void> run();
 
@@ -144,7 +149,8 @@ class Server::Connection final : public BodyWriter {
   std::stop_token draining_;
   std::unique_ptr<Workspace> ws_;
   std::size_t served_ = 0;
-  bool chunked_body_ = false;  // the response being streamed is chunk-framed
+  bool chunked_body_ = false;   // the response being streamed is chunk-framed
+  std::string client_subject_;  // the TLS client certificate's subject, if one was presented
 };
 
 void Server::Connection::release_workspace() noexcept {
@@ -275,6 +281,7 @@ Task<Server::Connection::Outcome> Server::Connection::serve_one() {
 
   // 2. Route first: the route decides the body limit.
   Request request(head, peer_);
+  if (!client_subject_.empty()) request.set_attribute("tls.client_subject", client_subject_);
   const RouteMatch& route = request.set_route(server_.router_.match(head.method, request.path()));
   const std::size_t max_body = route.max_body.value_or(options_.limits.max_body);
   if (framing.content_length && *framing.content_length > max_body) {

@@ -33,7 +33,8 @@ struct ServerOptions {
   std::size_t keepalive_requests = 10'000;  // then the connection closes (0: no limit)
   std::string server_header = "wirekit";    // empty: no Server header
   // HTTPS: every accepted connection does a TLS handshake first (within the context's
-  // handshake_timeout); a failed handshake ends that connection only.
+  // handshake_timeout); a failed handshake ends that connection only. With mutual TLS, the
+  // client certificate's subject is the request attribute "tls.client_subject".
   std::optional<tls::ServerContext> tls;
 };
 

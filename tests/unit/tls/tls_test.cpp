@@ -434,25 +434,29 @@ TEST(Tls, BadServerFilesAreRefusedNamingTheFile) {
   EXPECT_THROW(ClientContext({.ca_file = "/nonexistent/ca.pem"}), Error);
 }
 
-TEST(Tls, HttpsServerAndSessionKeepTheConnectionAlive) {
-  const Pki pki;
+// GETs `names` over one Session from an HTTPS server whose handler answers "Hello, NAME!" and
+// the client certificate's subject, if any; then the number of connections the session opened.
+std::string https_session(const ServerOptions& server_tls, const ClientOptions& client_tls,
+                          std::vector<std::string> names) {
   auto scenario = [&]() -> Task<std::string> {
     http::Router router;
     router.get("/hello/{name}", [](http::Request& r) -> Task<http::Response> {
-      co_return http::Response::text("Hello, " + std::string(r.param("name")) + "!");
+      const auto client = r.attribute("tls.client_subject");
+      co_return http::Response::text(fmt::format("Hello, {}{}!", r.param("name"),
+                                                 client ? " from " + std::string(*client) : ""));
     });
     http::ServerOptions options;
-    options.tls.emplace(ServerOptions{.certificates = {pki.files()}});
+    options.tls.emplace(server_tls);
     http::Server server(std::move(router), std::move(options));
     net::TcpServer tcp({loopback_any_port});
     const std::uint16_t port = tcp.local_addresses().front().port();
     TaskGroup group;
     group.spawn(server.serve(tcp));
     http::SessionOptions session_options;
-    session_options.tls.ca_file = pki.ca();
+    session_options.tls = client_tls;
     http::Session session(std::move(session_options));
     std::string seen;
-    for (const char* name : {"a", "b", "c"}) {
+    for (const std::string& name : names) {
       const std::string url = fmt::format("https://localhost:{}/hello/{}", port, name);
       const http::ClientResponse r = co_await session.get(url);
       seen += r.body + " ";
@@ -462,7 +466,25 @@ TEST(Tls, HttpsServerAndSessionKeepTheConnectionAlive) {
     co_await group.join();
     co_return seen;
   };
-  EXPECT_EQ(test::run(scenario()), "Hello, a! Hello, b! Hello, c! 1");
+  return test::run(scenario());
+}
+
+TEST(Tls, HttpsServerAndSessionKeepTheConnectionAlive) {
+  const Pki pki;
+  EXPECT_EQ(https_session({.certificates = {pki.files()}}, {.ca_file = pki.ca()}, {"a", "b", "c"}),
+            "Hello, a! Hello, b! Hello, c! 1");
+}
+
+TEST(Tls, HttpsHandlersSeeTheClientCertificate) {
+  const Pki pki;
+  const Pki client("client.test");
+  const ServerOptions server_tls{.certificates = {pki.files()}, .client_ca_file = client.ca()};
+  EXPECT_EQ(https_session(
+                server_tls,
+                {.ca_file = pki.ca(), .cert_file = client.cert(), .key_file = client.key()}, {"a"}),
+            "Hello, a from CN=client.test,O=wirekit development! 1");
+  // Optional client certificates: without one, the handler sees none.
+  EXPECT_EQ(https_session(server_tls, {.ca_file = pki.ca()}, {"b"}), "Hello, b! 1");
 }
 
 TEST(Tls, SelfSignedRefusesNonsense) {

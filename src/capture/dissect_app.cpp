@@ -55,7 +55,8 @@ std::uint64_t parse_decimal(std::string_view s, bool& ok) noexcept {
   return v;
 }
 
-// Parses the start line. Returns false when the payload does not start an HTTP message.
+}  // namespace
+
 bool parse_http_start(Http& http, std::string_view line) noexcept {
   if (line.starts_with("HTTP/1.") || line.starts_with("HTTP/2")) {
     const auto sp = line.find(' ');
@@ -87,6 +88,8 @@ bool parse_http_start(Http& http, std::string_view line) noexcept {
   return true;
 }
 
+namespace {
+
 // An HTTP message start: the start line, Host, and whether the headers and the body announced
 // by Content-Length (or chunking, or a response read to the end) are all in this segment.
 bool dissect_http(Packet& p) noexcept {
@@ -100,6 +103,7 @@ bool dissect_http(Packet& p) noexcept {
   p.http = http;
   if (line_end == std::string_view::npos) {
     p.app_incomplete = true;
+    p.http.rest = Http::Rest::headers;
     return true;
   }
   bool headers_complete = false;
@@ -131,15 +135,20 @@ bool dissect_http(Packet& p) noexcept {
     }
   }
   const std::size_t body = text.size() - std::min(pos, text.size());
+  Http::Rest& rest = p.http.rest;
   if (!headers_complete) {
-    p.app_incomplete = true;
+    rest = Http::Rest::headers;
   } else if (chunked) {
-    p.app_incomplete = !text.ends_with("0\r\n\r\n");
+    if (!text.ends_with("0\r\n\r\n")) rest = Http::Rest::chunks;
   } else if (has_length) {
-    p.app_incomplete = content_length > body;
+    if (content_length > body) {
+      rest = Http::Rest::body;
+      p.http.body_missing = content_length - body;
+    }
   } else if (!http.request && http.status >= 200 && http.status != 204 && http.status != 304) {
-    p.app_incomplete = true;  // a response without a length runs to the end of the connection
+    rest = Http::Rest::until_close;  // a response without a length runs to the connection's end
   }
+  p.app_incomplete = rest != Http::Rest::none;
   return true;
 }
 

@@ -40,6 +40,9 @@ void append_escaped(std::string& out, std::string_view text);
 // Recognises and parses the application protocol of p.payload (TCP or UDP already dissected).
 void dissect_application(Packet& p) noexcept;
 
+// An HTTP request or status line into `http` (views into `line`); false when it is none.
+bool parse_http_start(Http& http, std::string_view line) noexcept;
+
 // TLS as tshark's TLS dissector sees a payload on a TLS port or conversation: false when it
 // refuses it (plain text); otherwise p.app is App::tls (record_count 0: continuation data).
 bool dissect_tls(Packet& p) noexcept;

@@ -50,6 +50,12 @@ struct Flow::Direction {
   std::vector<Segment> pending;  // out of order, sorted by distance from next_seq
 };
 
+struct Flow::HttpWait {
+  std::string start_line;  // the message's first line, kept for the segment that ends it
+  Http::Rest rest = Http::Rest::none;
+  std::uint64_t body_missing = 0;
+};
+
 std::string_view to_string(FlowEnd end) noexcept {
   switch (end) {
     case FlowEnd::closed:
@@ -300,6 +306,56 @@ void FlowTable::reassemble(Flow& flow, int direction, const Packet& p) {
   deliver(flow, direction);
 }
 
+void FlowTable::track_http(Flow& f, int direction, Packet& p) {
+  auto& wait = f.http_[static_cast<std::size_t>(direction)];
+  if (p.app == App::http) {
+    // A message start; when its headers are cut the end cannot be told: tshark would
+    // reassemble the headers, this table does not follow such a message.
+    if (!p.app_incomplete || p.http.rest == Http::Rest::headers) {
+      if (wait) wait->rest = Http::Rest::none;
+      return;
+    }
+    if (!wait) wait = std::make_unique<Flow::HttpWait>();
+    const std::string_view text = detail::as_text(p.payload);
+    std::string_view line = text.substr(0, std::min<std::size_t>(text.find('\n'), 512));
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    wait->start_line.assign(line);
+    wait->rest = p.http.rest;
+    wait->body_missing = p.http.body_missing;
+    return;
+  }
+  if (!wait || wait->rest == Http::Rest::none) return;
+  if (p.app != App::none) {
+    wait->rest = Http::Rest::none;  // something else started: the message was not followed
+    return;
+  }
+  bool ends = false;
+  switch (wait->rest) {
+    case Http::Rest::body:
+      if (p.payload.empty()) return;
+      ends = p.payload.size() >= wait->body_missing;
+      if (!ends) wait->body_missing -= p.payload.size();
+      break;
+    case Http::Rest::chunks:
+      ends = detail::as_text(p.payload).ends_with("0\r\n\r\n");
+      break;
+    case Http::Rest::until_close:
+      ends = (p.tcp.flags & Tcp::fin) != 0;
+      break;
+    case Http::Rest::none:
+    case Http::Rest::headers:
+      return;
+  }
+  if (!ends) return;
+  wait->rest = Http::Rest::none;
+  Http http;
+  if (!detail::parse_http_start(http, wait->start_line)) return;
+  http.reassembled = true;
+  p.app = App::http;
+  p.app_incomplete = false;
+  p.http = http;
+}
+
 FlowRef FlowTable::observe(Packet& p) {
   if (!counted(p)) return {};
   if (limits_.idle_timeout.count() > 0 && p.timestamp >= next_expiry_check_) {
@@ -334,6 +390,7 @@ FlowRef FlowTable::observe(Packet& p) {
   if (p.tcp.flags & Tcp::fin) f.fin[dir] = true;
   if (p.tcp.flags & Tcp::rst) f.reset = true;
   if (f.app == App::tls && p.app == App::none && !p.payload.empty()) detail::dissect_tls(p);
+  if (f.app == App::http || p.app == App::http) track_http(f, direction, p);
   if (f.app == App::none && p.app != App::none) f.app = p.app;
   if (p.app == App::tls) {
     learn_tls_version(f, p.tls);

@@ -82,7 +82,9 @@ struct Flow {
  private:
   friend class FlowTable;
   struct Direction;
+  struct HttpWait;
   std::array<std::unique_ptr<Direction>, 2> stream_;  // reassembly state, only when asked for
+  std::array<std::unique_ptr<HttpWait>, 2> http_;     // an HTTP message still under way
   std::uint32_t older_ = 0, newer_ = 0;               // LRU links (slot indices)
   bool in_use_ = false;
 };
@@ -112,9 +114,11 @@ class FlowTable {
   void on_end(EndHandler handler) { on_end_ = std::move(handler); }
 
   // Accounts the packet to its flow (creating it), expires idle flows, reassembles. Also
-  // completes what only the conversation knows: a TLS record on a conversation recognised as
-  // TLS earlier is dissected as TLS (tshark does the same), and p.tls.session_version is set
-  // from the conversation's ServerHello.
+  // completes what only the conversation knows, as tshark does: a TLS record on a conversation
+  // recognised as TLS earlier is dissected as TLS, p.tls.session_version is set from the
+  // conversation's ServerHello, and the segment that ends an HTTP message begun in an earlier
+  // segment (its body announced by Content-Length, chunked, or running to FIN) becomes
+  // App::http with Http::reassembled set.
   FlowRef observe(Packet& p);
 
   // Ends every flow (on_end with FlowEnd::finished, or closed for closed ones); the table is
@@ -148,6 +152,7 @@ class FlowTable {
   void expire(Timestamp now);
   void reassemble(Flow& flow, int direction, const Packet& p);
   void deliver(Flow& flow, int direction);
+  static void track_http(Flow& flow, int direction, Packet& p);
 
   FlowLimits limits_;
   FlowCounters counters_;

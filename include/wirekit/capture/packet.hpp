@@ -174,6 +174,16 @@ struct Http {
   std::uint16_t status = 0;  // 200 (responses)
   std::string_view reason;   // "OK" (responses)
   std::string_view host;     // the Host header's value, empty without one
+  // How the message ends when it does not end in this segment (Packet::app_incomplete): the
+  // headers continue, body_missing more bytes of body follow, the chunked body continues, or
+  // (a response without a length) it runs to the end of the connection.
+  enum class Rest : std::uint8_t { none, headers, body, chunks, until_close };
+  Rest rest = Rest::none;
+  std::uint64_t body_missing = 0;
+  // Set by a FlowTable on the segment that ends a message begun in an earlier one (tshark
+  // names that segment HTTP): the start-line views then point into the flow table's copy of
+  // the line, valid until its next observe().
+  bool reassembled = false;
 };
 
 struct Tls {

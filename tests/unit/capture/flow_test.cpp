@@ -232,18 +232,22 @@ TEST(Flow, FinBothWaysClosesAndANewSynStartsANewFlow) {
                                cap.packet(to_server(3, ack))};  // the last ACK: same flow
   FlowRef r;
   for (Packet& p : first) r = table.observe(p);
+  ASSERT_TRUE(r);
   EXPECT_TRUE(r.flow->closed());
   EXPECT_EQ(r.flow->id, 0u);
   EXPECT_EQ(table.size(), 1u);
   Packet reuse = cap.packet(to_server(5000, syn));
   r = table.observe(reuse);
+  ASSERT_TRUE(r);
   EXPECT_EQ(r.flow->id, 1u);
   EXPECT_FALSE(r.flow->closed());
   EXPECT_EQ(ended_ids, std::vector<std::uint64_t>{0});
   EXPECT_EQ(table.counters().closed, 1u);
 
   Packet reset = cap.packet(to_client(9, rst));
-  EXPECT_TRUE(table.observe(reset).flow->reset);
+  r = table.observe(reset);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r.flow->reset);
 }
 
 TEST(Flow, FinishEndsEveryFlowOnce) {
@@ -276,7 +280,9 @@ TEST(Flow, ChurnKeepsLookupsRight) {
   // The last 64 flows are all findable: seeing them again creates nothing.
   for (unsigned port = 437; port <= 500; ++port) {
     Packet p = cap.packet(to_server(2, ack, {}, 20000 + port, 82));
-    EXPECT_EQ(table.observe(p).flow->packets[0], 2u) << port;
+    const FlowRef again = table.observe(p);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again.flow->packets[0], 2u) << port;
   }
   EXPECT_EQ(table.counters().flows, 1500u);
 }
@@ -312,6 +318,49 @@ TEST(Flow, TlsSessionVersionNamesLaterRecords) {
   EXPECT_EQ(names, (std::vector<std::string>{"TLSv1", "TLSv1.3", "TLSv1.3", "TLSv1.3"}));
   EXPECT_EQ(protocol_name(dissect_bytes(frame(false, change_cipher))).view(), "TCP");
   EXPECT_EQ(packets[1].tls.session_version, 0x0304);
+}
+
+// tshark shows an HTTP message whose body spans segments as TCP until its last segment, which
+// it names HTTP; the flow table does the same with the bodies it can follow.
+TEST(Flow, HttpMessagesEndInTheSegmentThatCompletesThem) {
+  Capture cap;
+  FlowTable table;
+  const auto names = [&](const std::vector<Bytes>& frames) {
+    std::string out;
+    for (const Bytes& f : frames) {
+      Packet p = cap.packet(f);
+      table.observe(p);
+      out += std::string(protocol_name(p).view()) + (p.http.reassembled ? "*" : "") + " ";
+    }
+    return out;
+  };
+  EXPECT_EQ(names({to_server(1, ack | psh, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+                   to_client(1, ack | psh, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab"),
+                   to_server(30, ack),  // an ACK carries nothing
+                   to_client(50, ack | psh, "cdef"), to_client(54, ack | psh, "ghij")}),
+            "HTTP TCP TCP TCP HTTP* ");
+
+  // The segment that ends the message shows its start line, as tshark's Info does.
+  Packet start =
+      cap.packet(to_client(1, ack | psh, "HTTP/1.0 200 OK\r\nServer: x\r\n\r\n", 40001, 8000));
+  Packet body = cap.packet(to_client(30, ack | psh, "<html></html>", 40001, 8000));
+  Packet fin_packet = cap.packet(to_client(43, fin | ack, {}, 40001, 8000));
+  table.observe(start);
+  table.observe(body);
+  table.observe(fin_packet);
+  EXPECT_EQ(protocol_name(start).view(), "TCP");  // runs to the end of the connection
+  EXPECT_EQ(protocol_name(body).view(), "TCP");
+  EXPECT_EQ(protocol_name(fin_packet).view(), "HTTP");
+  EXPECT_EQ(fin_packet.http.status, 200);
+  EXPECT_EQ(info(fin_packet), "HTTP/1.0 200 OK ");
+
+  Packet chunked = cap.packet(to_client(
+      1, ack | psh, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n", 40002));
+  Packet last = cap.packet(to_client(60, ack | psh, "0\r\n\r\n", 40002));
+  table.observe(chunked);
+  table.observe(last);
+  EXPECT_EQ(protocol_name(chunked).view(), "TCP");
+  EXPECT_EQ(protocol_name(last).view(), "HTTP");
 }
 
 }  // namespace

@@ -206,8 +206,12 @@ def start_s_server(cert, key, *args, cwd=None):
     """`openssl s_server` on 127.0.0.1 with the given certificate; returns (Process, port)."""
     port = free_port()
     server = Process(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", cert,
-                      "-key", key, "-naccept", "50", *args], cwd=cwd)
-    wait_tcp(port)
+                      "-key", key, *args], cwd=cwd)
+    try:
+        wait_tcp(port)
+    except TimeoutError:
+        server.stop()
+        raise
     return server, port
 
 
@@ -223,7 +227,7 @@ def s_server():
 
     yield start
     for server in started:
-        server.stop(signal.SIGKILL)
+        server.stop(timeout=5)
 
 
 def probe(*args, timeout=30):
@@ -337,6 +341,45 @@ def test_pipelined_requests_over_tls_are_all_answered(spawn, pki):
         answers = AnswerReader(tls)
         for i in range(50):
             assert answers.next() == (b"HTTP/1.1 200 OK", f"Hello, p{i}!".encode())
+
+
+def test_a_slow_reader_gets_a_large_file_whole(spawn, pki, tmp_path):
+    # curl reads at 4 MB/s: the server's TLS writes meet a full socket again and again.
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "large.bin").write_bytes(LARGE)
+    _, port = start_static(spawn, root, *tls_flags(pki.wk))
+    out = tmp_path / "got.bin"
+    p = curl("--cacert", pki.wk.ca, *resolve("localhost", port), "--limit-rate", "4M", "-o", out,
+             f"https://localhost:{port}/large.bin")
+    assert p.returncode == 0, p.stderr
+    assert out.read_bytes() == LARGE
+
+
+def test_renegotiation_is_refused_and_the_server_goes_on(spawn, pki):
+    _, port = start_hello(spawn, *tls_flags(pki.wk))
+    # s_client's "R" command asks for a TLS 1.2 renegotiation (a CPU cost an attacker controls).
+    client = subprocess.Popen(["openssl", "s_client", "-connect", f"127.0.0.1:{port}",
+                               "-tls1_2", "-CAfile", pki.wk.ca], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = []
+    reader = threading.Thread(target=lambda: output.append(client.stdout.read()), daemon=True)
+    reader.start()
+    try:
+        client.stdin.write(b"R\n")
+        client.stdin.flush()  # stdin stays open: only the server's refusal ends s_client
+        client.wait(timeout=20)
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+        client.stdin.close()
+    reader.join(5)
+    out = output[0]
+    assert b"RENEGOTIATING" in out
+    assert b"no renegotiation" in out, out
+    p = curl("--cacert", pki.wk.ca, *resolve("localhost", port), f"https://localhost:{port}/")
+    assert p.returncode == 0 and p.stdout == b"Hello, Anonymous!", p.stderr
 
 
 def test_large_and_small_answers_alternate_on_one_connection(spawn, pki, tmp_path):
@@ -618,8 +661,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
         body = f"{self.request.version()} {self.request.selected_alpn_protocol()} {self.path}".encode()
+        if self.path.startswith("/once"):
+            body += f" reused={self.request.session_reused}".encode()
         self.send_response(200)
-        if self.path == "/close":
+        if self.path.startswith("/once"):
+            # Framed, but the connection is not kept: the next request needs a new handshake.
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        elif self.path == "/close":
             # No length: the body ends with the connection, closed without close_notify
             # (Python's socketserver shuts the socket, not the TLS session).
             self.send_header("Connection", "close")
@@ -679,6 +729,19 @@ def test_http_post_a_large_body_to_a_python_ssl_server(python_tls_server, pki, t
                 f"https://127.0.0.1:{python_tls_server}/upload")
     assert r.returncode == 0, r.stderr
     assert r.stdout == f"200\n{len(LARGE)} {hashlib.sha256(LARGE).hexdigest()}\n"
+
+
+def test_the_client_resumes_its_tls_session_on_the_next_connection(python_tls_server, pki,
+                                                                    tmp_path):
+    # Each answer closes its connection; the second and third handshakes offer the ticket
+    # the server gave on the one before, and the server says whether it resumed.
+    urls = [f"https://127.0.0.1:{python_tls_server}/once{i}" for i in range(3)]
+    r = wirekit("fetch", "--ca", pki.ca, "-c", "1", "-o", tmp_path, *urls)
+    assert r.returncode == 0, r.stderr
+    assert [(tmp_path / f"once{i}").read_text() for i in range(3)] == [
+        "TLSv1.3 http/1.1 /once0 reused=False",
+        "TLSv1.3 http/1.1 /once1 reused=True",
+        "TLSv1.3 http/1.1 /once2 reused=True"]
 
 
 def test_probe_a_python_ssl_server(python_tls_server, pki):
@@ -988,6 +1051,23 @@ def test_a_client_stalling_its_handshake_is_dropped_while_others_are_served(spaw
     finally:
         for sock in stalled:
             sock.close()
+
+
+def test_sigterm_drains_tls_connections_promptly(spawn, pki):
+    server, port = start_hello(spawn, *tls_flags(pki.wk))
+    with connect_tls(port, pki.wk.ca) as idle, \
+            socket.create_connection(("127.0.0.1", port), timeout=10) as stalled:
+        assert keep_alive_get(idle, "/x") == (b"HTTP/1.1 200 OK", b"Hello, x!")
+        stalled.sendall(b"\x16\x03\x01")  # the start of a ClientHello, and no more
+        start = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(timeout=10) == 0
+        assert time.monotonic() - start < 8  # not after the 10 s handshake timeout
+        assert idle.recv(100) == b""
+        try:  # closed: with a FIN, or a reset when the 3 bytes were still unread
+            assert stalled.recv(100) == b""
+        except ConnectionResetError:
+            pass
 
 
 @pytest.mark.parametrize("command", ["hello", "serve"])

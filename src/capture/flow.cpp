@@ -70,7 +70,7 @@ std::string_view to_string(FlowEnd end) noexcept {
   return "finished";
 }
 
-std::uint64_t FlowTable::hash(const Key& k) noexcept {
+std::uint32_t FlowTable::hash(const Key& k) noexcept {
   std::uint64_t words[4];
   std::memcpy(words, k.low_address.data(), 16);
   std::memcpy(words + 2, k.high_address.data(), 16);
@@ -81,17 +81,23 @@ std::uint64_t FlowTable::hash(const Key& k) noexcept {
     h *= 0x9e3779b97f4a7c15ull;
     h ^= h >> 29;
   }
-  return h;
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
-std::size_t FlowTable::find_bucket(const Key& key, std::uint64_t h) const noexcept {
+std::size_t FlowTable::find_bucket(const Key& key, std::uint32_t h) const noexcept {
   const std::size_t mask = buckets_.size() - 1;
-  std::size_t i = static_cast<std::size_t>(h) & mask;
-  while (buckets_[i] != 0) {
-    const std::uint32_t slot = buckets_[i];
-    if (hashes_[slot] == h && keys_[slot] == key) return i;
+  std::size_t i = h & mask;
+  while (buckets_[i].slot != 0) {
+    if (buckets_[i].hash == h && keys_[buckets_[i].slot] == key) return i;
     i = (i + 1) & mask;
   }
+  return i;
+}
+
+std::size_t FlowTable::bucket_of(std::uint32_t slot) const noexcept {
+  const std::size_t mask = buckets_.size() - 1;
+  std::size_t i = slots_[slot].hash_ & mask;
+  while (buckets_[i].slot != slot) i = (i + 1) & mask;
   return i;
 }
 
@@ -101,8 +107,8 @@ void FlowTable::erase_bucket(std::size_t hole) noexcept {
   std::size_t next = hole;
   for (;;) {
     next = (next + 1) & mask;
-    if (buckets_[next] == 0) break;
-    const std::size_t home = static_cast<std::size_t>(hashes_[buckets_[next]]) & mask;
+    if (buckets_[next].slot == 0) break;
+    const std::size_t home = buckets_[next].hash & mask;
     // Move the entry back into the hole unless its home lies cyclically in (hole, next].
     const bool stays = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next);
     if (!stays) {
@@ -110,14 +116,18 @@ void FlowTable::erase_bucket(std::size_t hole) noexcept {
       hole = next;
     }
   }
-  buckets_[hole] = 0;
+  buckets_[hole] = Bucket{};
 }
 
 void FlowTable::grow() {
-  std::vector<std::uint32_t> old = std::move(buckets_);
-  buckets_.assign(std::max<std::size_t>(64, old.size() * 2), 0);
-  for (std::uint32_t slot : old) {
-    if (slot != 0) buckets_[find_bucket(keys_[slot], hashes_[slot])] = slot;
+  std::vector<Bucket> old = std::move(buckets_);
+  buckets_.assign(std::max<std::size_t>(64, old.size() * 2), Bucket{});
+  const std::size_t mask = buckets_.size() - 1;
+  for (const Bucket& b : old) {
+    if (b.slot == 0) continue;
+    std::size_t i = b.hash & mask;
+    while (buckets_[i].slot != 0) i = (i + 1) & mask;
+    buckets_[i] = b;
   }
 }
 
@@ -125,8 +135,7 @@ FlowTable::FlowTable(FlowLimits limits) : limits_(limits) {
   limits_.max_flows = std::max<std::size_t>(limits_.max_flows, 1);
   slots_.resize(1);  // the sentinel
   keys_.resize(1);
-  hashes_.resize(1);
-  buckets_.assign(64, 0);
+  buckets_.assign(64, Bucket{});
 }
 
 FlowTable::~FlowTable() = default;
@@ -161,7 +170,7 @@ void FlowTable::touch(std::uint32_t slot) noexcept {
   slots_[sentinel].older_ = slot;
 }
 
-std::uint32_t FlowTable::allocate(const Packet& p, const Key& key, std::uint64_t h,
+std::uint32_t FlowTable::allocate(const Packet& p, const Key& key, std::uint32_t h,
                                   std::size_t bucket) {
   std::uint32_t slot;
   if (!free_.empty()) {
@@ -171,7 +180,6 @@ std::uint32_t FlowTable::allocate(const Packet& p, const Key& key, std::uint64_t
     slot = static_cast<std::uint32_t>(slots_.size());
     slots_.emplace_back();
     keys_.emplace_back();
-    hashes_.emplace_back();
   }
   Flow& f = slots_[slot];
   f = Flow{};
@@ -186,9 +194,9 @@ std::uint32_t FlowTable::allocate(const Packet& p, const Key& key, std::uint64_t
   f.newer_ = sentinel;
   slots_[f.older_].newer_ = slot;
   slots_[sentinel].older_ = slot;
+  f.hash_ = h;
   keys_[slot] = key;
-  hashes_[slot] = h;
-  buckets_[bucket] = slot;
+  buckets_[bucket] = {slot, h};
   ++live_;
   ++counters_.flows;
   return slot;
@@ -211,7 +219,7 @@ void FlowTable::end(std::uint32_t slot, FlowEnd why) {
   }
   if (on_end_) on_end_(f, why);
   unlink(slot);
-  erase_bucket(find_bucket(keys_[slot], hashes_[slot]));
+  erase_bucket(bucket_of(slot));
   --live_;
   f = Flow{};
   free_.push_back(slot);
@@ -363,15 +371,15 @@ FlowRef FlowTable::observe(Packet& p) {
     next_expiry_check_ = p.timestamp + std::chrono::seconds(1);
   }
   const Key key = key_of(p);
-  const std::uint64_t h = hash(key);
+  const std::uint32_t h = hash(key);
   std::size_t bucket = find_bucket(key, h);
   const bool tcp = key.protocol == tcp_protocol;
-  if (buckets_[bucket] != 0 && tcp && slots_[buckets_[bucket]].closed() &&
+  if (buckets_[bucket].slot != 0 && tcp && slots_[buckets_[bucket].slot].closed() &&
       (p.tcp.flags & Tcp::syn) && !(p.tcp.flags & Tcp::ack_flag)) {
-    end(buckets_[bucket], FlowEnd::closed);  // the 5-tuple is reused by a new connection
+    end(buckets_[bucket].slot, FlowEnd::closed);  // the 5-tuple is reused by a new connection
     bucket = find_bucket(key, h);
   }
-  std::uint32_t slot = buckets_[bucket];
+  std::uint32_t slot = buckets_[bucket].slot;
   if (slot != 0) {
     touch(slot);
   } else {

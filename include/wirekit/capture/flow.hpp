@@ -86,6 +86,7 @@ struct Flow {
   std::array<std::unique_ptr<Direction>, 2> stream_;  // reassembly state, only when asked for
   std::array<std::unique_ptr<HttpWait>, 2> http_;     // an HTTP message still under way
   std::uint32_t older_ = 0, newer_ = 0;               // LRU links (slot indices)
+  std::uint32_t hash_ = 0;                            // low half of the 5-tuple's hash
   bool in_use_ = false;
 };
 
@@ -140,12 +141,13 @@ class FlowTable {
     friend bool operator==(const Key&, const Key&) = default;
   };
   static Key key_of(const Packet& p) noexcept;
-  static std::uint64_t hash(const Key& key) noexcept;
+  static std::uint32_t hash(const Key& key) noexcept;
   // The bucket holding `key`, or the empty bucket where it would go.
-  std::size_t find_bucket(const Key& key, std::uint64_t hash) const noexcept;
+  std::size_t find_bucket(const Key& key, std::uint32_t hash) const noexcept;
+  std::size_t bucket_of(std::uint32_t slot) const noexcept;
   void erase_bucket(std::size_t bucket) noexcept;
   void grow();
-  std::uint32_t allocate(const Packet& p, const Key& key, std::uint64_t hash, std::size_t bucket);
+  std::uint32_t allocate(const Packet& p, const Key& key, std::uint32_t hash, std::size_t bucket);
   void end(std::uint32_t slot, FlowEnd why);
   void touch(std::uint32_t slot) noexcept;
   void unlink(std::uint32_t slot) noexcept;
@@ -161,10 +163,15 @@ class FlowTable {
   // Flows live in slots (slot 0 is the LRU list's sentinel); an open-addressing hash table
   // (linear probing, backward-shift deletion) maps 5-tuples to slots.
   std::vector<Flow> slots_;
-  std::vector<Key> keys_;              // per slot
-  std::vector<std::uint64_t> hashes_;  // per slot
+  std::vector<Key> keys_;  // per slot
   std::vector<std::uint32_t> free_;
-  std::vector<std::uint32_t> buckets_;  // slot index, 0 when empty; size a power of two
+  // A bucket holds a slot (0: empty) and the low half of its hash, so probing compares hashes
+  // without visiting the flows. Size a power of two, at most half full.
+  struct Bucket {
+    std::uint32_t slot = 0;
+    std::uint32_t hash = 0;
+  };
+  std::vector<Bucket> buckets_;
   std::size_t live_ = 0;
   std::uint64_t next_id_ = 0;
   Timestamp next_expiry_check_{};

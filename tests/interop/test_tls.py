@@ -1070,6 +1070,44 @@ def test_sigterm_drains_tls_connections_promptly(spawn, pki):
             pass
 
 
+def write_https_config(tmp_path, port, cert, key, handshake_timeout):
+    """A wirekit.toml serving [http] over HTTPS; tls_key is on line 6."""
+    config = tmp_path / "wirekit.toml"
+    config.write_text(f"""[http]
+host = "127.0.0.1"
+port = {port}
+access_log = "off"
+tls_cert = "{cert}"
+tls_key = "{key}"
+tls_handshake_timeout = "{handshake_timeout}"
+""")
+    return config
+
+
+def test_wirekit_serve_https_from_the_config_with_its_handshake_timeout(spawn, pki, tmp_path):
+    port = free_port()
+    config = write_https_config(tmp_path, port, pki.wk.cert, pki.wk.key, "1s")
+    server = spawn([WIREKIT, "serve", "--config", config])
+    assert server.line() == f"https: listening on 127.0.0.1:{port}"
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as stalled:
+        start = time.monotonic()
+        p = curl("--cacert", pki.wk.ca, *resolve("localhost", port),
+                 f"https://localhost:{port}/hello/toml")
+        assert p.returncode == 0 and p.stdout == b"Hello, toml!", p.stderr
+        assert stalled.recv(10) == b""  # dropped after the configured 1 s, not the default 10 s
+        took = time.monotonic() - start
+    assert 0.9 <= took < 8, took
+    assert server.stop(signal.SIGTERM) == 0
+
+
+def test_wirekit_serve_names_the_config_line_of_a_bad_tls_file(pki, tmp_path):
+    missing = tmp_path / "no-key.pem"
+    config = write_https_config(tmp_path, free_port(), pki.wk.cert, missing, "10s")
+    r = wirekit("serve", "--config", config)
+    assert r.returncode == 2
+    assert_one_line_error(r, f"{config}:6", str(missing))
+
+
 @pytest.mark.parametrize("command", ["hello", "serve"])
 def test_a_missing_certificate_file_is_named(pki, tmp_path, command):
     missing = tmp_path / "nope" / "cert.pem"

@@ -167,14 +167,19 @@ NGX
 bench_conns() {
   # Listing the machine's TCP sockets while 9,000 loopback connections are held open (18,000
   # sockets; bench_conns.sh holds them): wirekit conns against ss, netstat and psutil. Each round
-  # runs the harness twice, with and without pids, and everything on CPU 0. TIME_WAIT sockets of
-  # earlier runs add rows; each run compares the peers over the same table.
-  local raw=$OUT/conns.raw mode cmd
+  # runs the harness twice, with and without pids, and everything on CPU 0. Each run leaves
+  # 9,000 TIME_WAIT sockets for 60 s; the next run waits for them to go, so that every run lists
+  # the 18,000 sockets of the figures rather than a growing table.
+  local raw=$OUT/conns.raw mode cmd wait
   : >"$raw"
   for round in $(seq 1 "$ROUNDS"); do
     for mode in plain pid; do
       cmd="$WIREKIT conns --tcp"
       [[ $mode == pid ]] && cmd+=" --pid"
+      for wait in $(seq 1 90); do
+        (( $(ss -Htan state time-wait | wc -l) < 500 )) && break
+        sleep 1
+      done
       CUSTOM_CMD=$cmd taskset -c 0 "$PEERS_DIR/misc/bench_conns.sh" 9000 2>>"$OUT/conns.commands" \
         | sed -e "s/^conns /conns round=$round mode=$mode /" \
               -e "s/peer=\"custom\"/peer=\"wirekit ${cmd#"$WIREKIT "}\"/" >>"$raw" || true

@@ -550,6 +550,10 @@ void append_app(std::string& out, const Packet& p) {
     case App::dns:
       return append_dns(out, p.dns);
     case App::http:
+      if (p.http.continuation) {
+        out += "Continuation";
+        return;
+      }
       if (p.http.request) {
         ((out += p.http.method) += ' ') += p.http.target;
         (out += ' ') += p.http.version;

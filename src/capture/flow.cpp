@@ -37,6 +37,21 @@ void learn_tls_version(Flow& flow, const Tls& tls) noexcept {
   }
 }
 
+// Client data of an HTTP conversation that is no request: tshark's HTTP takes it as the start
+// of a request line still arriving when it begins with a printable character and has no line
+// end yet (it waits: TCP), and as "Continuation" otherwise.
+void mark_http_continuation(Packet& p) noexcept {
+  const std::uint8_t first = p.payload[0];
+  const bool line_may_follow =
+      first >= 0x20 && first < 0x7f &&
+      std::find(p.payload.begin(), p.payload.end(), '\n') == p.payload.end();
+  p.app = App::http;
+  p.app_incomplete = line_may_follow;
+  p.http = Http{};
+  p.http.rest = line_may_follow ? Http::Rest::headers : Http::Rest::none;
+  p.http.continuation = !line_may_follow;
+}
+
 }  // namespace
 
 struct Flow::Direction {
@@ -316,6 +331,9 @@ void FlowTable::reassemble(Flow& flow, int direction, const Packet& p) {
 
 void FlowTable::track_http(Flow& f, int direction, Packet& p) {
   auto& wait = f.http_[static_cast<std::size_t>(direction)];
+  if (p.app == App::http && f.http_client_ < 0) {
+    f.http_client_ = static_cast<std::int8_t>(p.http.request ? direction : 1 - direction);
+  }
   if (p.app == App::http) {
     // A message start; when its headers are cut the end cannot be told: tshark would
     // reassemble the headers, this table does not follow such a message.
@@ -332,7 +350,12 @@ void FlowTable::track_http(Flow& f, int direction, Packet& p) {
     wait->body_missing = p.http.body_missing;
     return;
   }
-  if (!wait || wait->rest == Http::Rest::none) return;
+  if (!wait || wait->rest == Http::Rest::none) {
+    if (p.app == App::none && !p.payload.empty() && direction == f.http_client_) {
+      mark_http_continuation(p);
+    }
+    return;
+  }
   if (p.app != App::none) {
     wait->rest = Http::Rest::none;  // something else started: the message was not followed
     return;

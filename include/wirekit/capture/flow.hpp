@@ -87,6 +87,7 @@ struct Flow {
   std::array<std::unique_ptr<HttpWait>, 2> http_;     // an HTTP message still under way
   std::uint32_t older_ = 0, newer_ = 0;               // LRU links (slot indices)
   std::uint32_t hash_ = 0;                            // low half of the 5-tuple's hash
+  std::int8_t http_client_ = -1;                      // the direction HTTP requests go
   bool in_use_ = false;
 };
 

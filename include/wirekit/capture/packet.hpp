@@ -9,10 +9,10 @@
 // are. A frame that ends early or carries impossible lengths is dissected as far as it goes and
 // marked in `problem` / `problem_layer`; the fields of the layers before it stay filled in.
 //
-// protocol_name() and info() follow tshark 4.0's Protocol and Info columns for one packet seen on
-// its own: tshark's views that need other packets (relative sequence numbers, reassembly of IP
-// fragments and of TCP streams, TLS session versions) are not reproduced — see the notes at
-// protocol_name().
+// protocol_name() and info() follow tshark 4.0's Protocol and Info columns. What tshark takes
+// from earlier packets of the conversation comes from a FlowTable (flow.hpp) when the packet
+// went through one; relative sequence numbers, scaled windows and IP reassembly are not
+// reproduced — see protocol_name().
 #pragma once
 
 #include <array>
@@ -184,6 +184,9 @@ struct Http {
   // names that segment HTTP): the start-line views then point into the flow table's copy of
   // the line, valid until its next observe().
   bool reassembled = false;
+  // Set by a FlowTable on client data of an HTTP conversation that starts no message and ends
+  // none (tshark: HTTP "Continuation"); the start-line views are then empty.
+  bool continuation = false;
 };
 
 struct Tls {
@@ -289,11 +292,11 @@ class ProtocolName {
 // layer recognised — "ARP", "IPv4", "IPv6", "TCP", "UDP", "ICMP", "ICMPv6", "IGMPv2", "GRE",
 // "DNS", "MDNS", "LLMNR", "HTTP", "TLSv1.2", "SSLv2", "SSL", "POP", "IMAP", "SMTP", "FTP", an
 // unknown EtherType as "0x88b5". With a problem, the name of the layer it was found in.
-// Differences from tshark, which sees the packets around this one:
-//  - fragments are "IPv4"/"IPv6" (tshark names the reassembling last fragment by its content);
-//  - TCP payload on port 80 that is not an HTTP message start is "TCP" (tshark says "HTTP" once
-//    the conversation has carried HTTP); TLS continuation data is "SSL" (tshark: the session's
-//    version once it has seen a ServerHello).
+// tshark also looks at the packets before this one; a FlowTable (flow.hpp) that has observe()d
+// the packet supplies most of that: TLS records on a conversation recognised as TLS, the TLS
+// session's version, the segment ending an HTTP message begun earlier, HTTP continuation data.
+// Left different from tshark: IP fragments are "IPv4"/"IPv6" (tshark names the last fragment
+// by the reassembled datagram's content).
 ProtocolName protocol_name(const Packet& packet) noexcept;
 
 // The transport as pyshark's packet.transport_layer: "TCP", "UDP", or "" (ICMP, ARP, none).

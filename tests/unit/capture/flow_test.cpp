@@ -363,5 +363,22 @@ TEST(Flow, HttpMessagesEndInTheSegmentThatCompletesThem) {
   EXPECT_EQ(protocol_name(last).view(), "HTTP");
 }
 
+// What else a client sends in an HTTP conversation: tshark's "Continuation", unless it could be
+// a request line still arriving (printable, no line end yet: TCP). A server's is TCP.
+TEST(Flow, HttpContinuationData) {
+  Capture cap;
+  FlowTable table;
+  const auto shown = [&](const Bytes& f) {
+    Packet p = cap.packet(f);
+    table.observe(p);
+    return std::string(protocol_name(p).view()) + " " + info(p).substr(0, 12);
+  };
+  shown(to_server(1, ack | psh, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+  EXPECT_EQ(shown(to_server(28, ack | psh, "\x99\x98\x97")), "HTTP Continuation");
+  EXPECT_EQ(shown(to_server(31, ack | psh, "more text\r\n")), "HTTP Continuation");
+  EXPECT_EQ(shown(to_server(42, ack | psh, "partial")), "TCP 40000 → 80");
+  EXPECT_EQ(shown(to_client(1, ack | psh, "\x99\x98\x97")), "TCP 80 → 40000");
+}
+
 }  // namespace
 }  // namespace wirekit::capture

@@ -65,6 +65,10 @@ void add_http_flags(CLI::App& command, HttpFlags& flags) {
                      "Ask clients for certificates signed by these CAs (mutual TLS)");
   command.add_flag("--tls-require-client-cert", flags.tls_require_client_cert,
                    "Refuse clients without a certificate from --tls-client-ca");
+  command
+      .add_option("--tls-handshake-timeout", flags.tls_handshake_timeout,
+                  "Drop a client that has not finished its TLS handshake by then")
+      ->capture_default_str();
 }
 
 http::ServerOptions HttpFlags::server_options() const {
@@ -85,6 +89,7 @@ http::ServerOptions HttpFlags::server_options() const {
   }
   tls.client_ca_file = tls_client_ca;
   tls.require_client_certificate = tls_require_client_cert;
+  tls.handshake_timeout = parse_duration(tls_handshake_timeout);
   if (tls_require_client_cert && tls_client_ca.empty()) {
     throw Error(errc::invalid_argument, "--tls-require-client-cert needs --tls-client-ca FILE");
   }

@@ -58,6 +58,7 @@ struct HttpFlags {
   std::vector<std::string> tls_keys;
   std::string tls_client_ca;
   bool tls_require_client_cert = false;
+  std::string tls_handshake_timeout = "10s";
   services::HttpFeatures parse() const;
   // The server's options: TLS loaded from the files (errors name them), or none.
   http::ServerOptions server_options() const;

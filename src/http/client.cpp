@@ -214,6 +214,9 @@ struct Session::State {
       options.headers.set("User-Agent", std::string("wirekit/") + version());
     }
     if (options.tls.alpn.empty()) options.tls.alpn = {"http/1.1"};
+    // Files the caller named are read now, so that a missing CA file is reported as itself,
+    // once; the system store waits for the first https:// request.
+    if (!options.tls.ca_file.empty() || !options.tls.cert_file.empty()) tls_context();
   }
 
   const tls::ClientContext& tls_context() {

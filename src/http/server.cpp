@@ -508,12 +508,26 @@ Task<void> Server::serve_accepted(net::TcpStream& stream, std::stop_token draini
   }
   auto inner = std::make_unique<net::TcpStream>(std::move(stream));
   tls::TlsStream secure(std::move(inner), *options_.tls);
+  bool plain_http = false;  // the handshake failed because the client spoke plain HTTP
   try {
     co_await secure.handshake().until(draining);
   } catch (const Error& e) {
     if (e.code() == errc::cancelled && !draining.stop_requested()) throw;
     // A scanner, a plain-HTTP client, an untrusted client certificate: that client's problem.
     log().debug("HTTPS connection from {}: {}", peer.to_string(), e.what());
+    if (!secure.peer_sent_plain_http()) co_return;
+    plain_http = true;
+  }
+  if (plain_http) {
+    // As nginx does: say it in the protocol the client speaks, then close.
+    std::string answer;
+    append_error(answer, 400, "The plain HTTP request was sent to HTTPS port",
+                 options_.server_header);
+    try {
+      co_await secure.inner().write(answer).timeout(options_.send_timeout);
+    } catch (const Error&) {
+      // Gone already.
+    }
     co_return;
   }
   co_await serve_connection(secure, peer, std::move(draining));

@@ -24,6 +24,7 @@ struct TlsStream::Connection {
   std::string staged;        // a gathered write OpenSSL has to be offered again (try_writev)
   bool eof = false;          // the inner stream ended
   bool broken = false;       // a fatal error: no close_notify may follow
+  bool plain_http = false;   // the peer's first bytes were a plaintext HTTP request
 
   bool established() const noexcept { return SSL_is_init_finished(ssl.get()) == 1; }
 };
@@ -81,10 +82,15 @@ int bio_write(BIO* bio, const char* data, std::size_t size, std::size_t* written
   return 1;
 }
 
-long bio_ctrl(BIO* /*bio*/, int command, long /*number*/, void* /*pointer*/) {
-  // Writes go straight to the stream, so there is never anything to flush; every other
-  // control (KTLS, datagram, pending counts) does not apply to a stream we do not own.
-  return command == BIO_CTRL_FLUSH ? 1 : 0;
+long bio_ctrl(BIO* bio, int command, long /*number*/, void* /*pointer*/) {
+  switch (command) {
+    case BIO_CTRL_FLUSH:  // writes go straight to the stream: nothing is ever held back
+      return 1;
+    case BIO_CTRL_EOF:  // OpenSSL asks before treating a close without close_notify as an end
+      return connection_of(bio).eof ? 1 : 0;
+    default:  // KTLS, datagram and pending-count controls do not apply to a stream
+      return 0;
+  }
 }
 
 int bio_create(BIO* bio) {
@@ -142,6 +148,10 @@ std::string describe_failure(SSL* ssl, const std::string& server_name, errc& kin
     case SSL_R_WRONG_VERSION_NUMBER:
     case SSL_R_PACKET_LENGTH_TOO_LONG:
       text += "; is the peer speaking TLS on this port?";
+      break;
+    case SSL_R_HTTP_REQUEST:
+    case SSL_R_HTTPS_PROXY_REQUEST:
+      text += "; the client sent plain HTTP to a TLS port";
       break;
     case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
     case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
@@ -251,6 +261,8 @@ net::Attempt TlsStream::outcome(int result, std::string_view doing) noexcept {
     c.failure = "the peer closed the connection during the handshake";
     return net::Attempt::failed(make_error_code(errc::unexpected_eof));
   }
+  const int reason = ERR_GET_REASON(ERR_peek_error());
+  c.plain_http = reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST;
   errc kind = errc::tls_failed;
   try {
     c.failure = describe_failure(c.ssl.get(), c.server_name, kind);
@@ -373,6 +385,10 @@ std::string_view TlsStream::alpn() const noexcept {
 std::string_view TlsStream::server_name() const noexcept {
   if (!connection_->server_name.empty()) return connection_->server_name;
   return or_empty(SSL_get_servername(connection_->ssl.get(), TLSEXT_NAMETYPE_host_name));
+}
+
+bool TlsStream::peer_sent_plain_http() const noexcept {
+  return connection_->plain_http;
 }
 
 bool TlsStream::session_reused() const noexcept {

@@ -624,12 +624,6 @@ def test_invalid_url_is_a_usage_error():
     assert_one_line_error(r, "ftp://127.0.0.1/")
 
 
-def test_https_is_refused_clearly():
-    r = wirekit("http", "get", "https://127.0.0.1:1/")
-    assert r.returncode in (1, 2)
-    assert_one_line_error(r, "TLS")
-
-
 def test_timeout_when_the_server_never_answers():
     with RawServer(never_answers) as server:
         start = time.monotonic()

@@ -118,6 +118,33 @@ TEST(Tls, HandshakeAndLargeEchoOverAnInMemoryPipe) {
   EXPECT_EQ(test::run(scenario()), "TLSv1.3 http/1.1 localhost ok true");
 }
 
+TEST(Tls, CloseWithoutCloseNotifyEndsTheStreamLikeOneWithIt) {
+  const Pki pki;
+  auto scenario = [&](bool notify) -> Task<std::string> {
+    const ServerContext server_context({.certificates = {pki.files()}});
+    const ClientContext client_context({.ca_file = pki.ca()});
+    auto [a, b] = net::make_pipe();
+    TlsStream server(std::make_unique<net::PipeStream>(std::move(a)), server_context);
+    TlsStream client(std::make_unique<net::PipeStream>(std::move(b)), client_context, "localhost");
+    auto serve = [&]() -> Task<void> {
+      co_await server.handshake();
+      co_await server.write("body until the end");
+      if (notify) {
+        server.close();  // sends close_notify first
+      } else {
+        server.inner().close();  // as Python's http.server over ssl does
+      }
+    };
+    auto [_, got] = co_await when_all(serve(), [&]() -> Task<std::string> {
+      co_await client.handshake();
+      co_return co_await client.read_to_end(1000);
+    }());
+    co_return got;
+  };
+  EXPECT_EQ(test::run(scenario(true)), "body until the end");
+  EXPECT_EQ(test::run(scenario(false)), "body until the end");
+}
+
 TEST(Tls, WritevGathersChunksAndPartialWritesResume) {
   const Pki pki;
   auto scenario = [&]() -> Task<std::string> {

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   cli::add_fetch_command(app, action);
   cli::add_tls_commands(app, action);
   cli::add_conns_command(app, action);
+  cli::add_capture_commands(app, action);
 
   try {
     app.parse(argc, argv);

@@ -25,17 +25,23 @@ void append_mac(std::string& out, const MacAddress& mac) {
                  mac.bytes[1], mac.bytes[2], mac.bytes[3], mac.bytes[4], mac.bytes[5]);
 }
 
+bool has_address(const Address& address) {
+  return address.family != Network::none;
+}
+
 // tshark's source and destination columns: the IP addresses, else the link-layer ones.
 void append_endpoint(std::string& out, const Packet& packet, bool source) {
-  if (packet.is_ip()) {
-    append_address(out, source ? packet.src : packet.dst);
+  const Address& address = source ? packet.src : packet.dst;
+  if (has_address(address)) {
+    append_address(out, address);
   } else if (packet.has_mac) {
     append_mac(out, source ? packet.link_src : packet.link_dst);
   }
 }
 
-void append_ip(std::string& out, const Packet& packet, const Address& address) {
-  if (packet.is_ip()) {
+// An address, or "-" when the packet has none (no IP layer, or one cut before its addresses).
+void append_ip(std::string& out, const Address& address) {
+  if (has_address(address)) {
     append_address(out, address);
   } else {
     out += '-';
@@ -139,9 +145,9 @@ void PacketListing::append(std::string& out, const Packet& packet) {
       break;
     case Style::addresses:
       out += "Source IP: ";
-      append_ip(out, packet, packet.src);
+      append_ip(out, packet.src);
       out += "\tDestination IP: ";
-      append_ip(out, packet, packet.dst);
+      append_ip(out, packet.dst);
       out += "\tProtocol: ";
       out += protocol_name(packet).view();
       out += '\n';
@@ -178,7 +184,7 @@ void PacketListing::append_json(std::string& out, const Packet& packet) {
   fmt::format_to(std::back_inserter(out), "{{\"number\":{},\"time\":{:.6f},\"src\":", number_,
                  seconds(packet.timestamp - first_));
   for (const Address* address : {&packet.src, &packet.dst}) {
-    if (packet.is_ip()) {
+    if (has_address(*address)) {
       out += '"';
       append_address(out, *address);
       out += '"';

@@ -1,13 +1,17 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <new>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <sys/mman.h>
 
 #include <wirekit/capture/stats.hpp>
 
@@ -29,64 +33,117 @@ std::uint64_t hash_address(const Address& address) noexcept {
   return mix(low * 0xff51afd7ed558ccdULL ^ mix(high + static_cast<std::uint64_t>(address.family)));
 }
 
-// An open-addressing index over a vector of entries kept in insertion order: lookups touch one
-// slot array of 32-bit indices, and the entries stay in first-seen order for stable rankings.
+// Large tables are asked to sit on transparent huge pages: conversation lookups land on random
+// slots of arrays of many megabytes, and with 4 KiB pages each would also miss the TLB.
+template <class T>
+struct HugePageAllocator {
+  using value_type = T;
+  static constexpr std::size_t huge_page = 2 << 20;
+  HugePageAllocator() = default;
+  template <class U>
+  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) {
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes < huge_page) return std::allocator<T>{}.allocate(n);
+    void* p = std::aligned_alloc(huge_page, (bytes + huge_page - 1) / huge_page * huge_page);
+    if (p == nullptr) throw std::bad_alloc();
+    ::madvise(p, bytes, MADV_HUGEPAGE);
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    if (n * sizeof(T) < huge_page) {
+      std::allocator<T>{}.deallocate(p, n);
+    } else {
+      std::free(p);
+    }
+  }
+  friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) = default;
+};
+
+// An open-addressing index over a vector of entries kept in insertion order, so rankings can
+// break ties by first appearance. Each slot holds an entry's index and the high half of its
+// hash: a probe reads the entry only when those match, and growing rehashes from the slots
+// alone. With a million conversations a lookup then costs one cache miss in the slots and, if
+// the conversation exists, one in its entry.
 template <class Entry>
 class FlatTable {
  public:
-  FlatTable() : slots_(initial_slots, 0) {}
+  FlatTable() : slots_(initial_slots, Slot{}) {}
 
   // The entry that `matches`, or a new one made by `make` (added at the end).
   template <class Matches, class Make>
   Entry& find_or_add(std::uint64_t hash, Matches matches, Make make) {
+    const auto tag = static_cast<std::uint32_t>(hash >> 32);
     const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
-      const std::uint32_t slot = slots_[i];
-      if (slot == 0) {
+    for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
+      const Slot slot = slots_[i];
+      if (slot.index == 0) {
         entries_.push_back(make());
-        slots_[i] = static_cast<std::uint32_t>(entries_.size());
+        slots_[i] = Slot{static_cast<std::uint32_t>(entries_.size()), tag};
         if (entries_.size() * 2 > slots_.size()) grow();
         return entries_.back();
       }
-      Entry& entry = entries_[slot - 1];
-      if (matches(entry)) return entry;
+      if (slot.tag == tag) {
+        Entry& entry = entries_[slot.index - 1];
+        if (matches(entry)) return entry;
+      }
     }
   }
 
-  std::vector<Entry>& entries() noexcept { return entries_; }
+  std::span<Entry> entries() noexcept { return entries_; }
+
+  // Hints for a lookup coming soon: the home slot of `hash`, then the entry it points to.
+  void prefetch_slot(std::uint64_t hash) const noexcept {
+    __builtin_prefetch(&slots_[static_cast<std::uint32_t>(hash >> 32) & (slots_.size() - 1)]);
+  }
+  void prefetch_entry(std::uint64_t hash) const noexcept {
+    const auto tag = static_cast<std::uint32_t>(hash >> 32);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = tag & mask; slots_[i].index != 0; i = (i + 1) & mask) {
+      if (slots_[i].tag == tag) {
+        __builtin_prefetch(&entries_[slots_[i].index - 1]);
+        return;
+      }
+    }
+  }
 
  private:
+  struct Slot {
+    std::uint32_t index = 0;  // entry + 1; 0: empty
+    std::uint32_t tag = 0;    // the hash's high half; its low bits are the home slot
+  };
   static constexpr std::size_t initial_slots = 1024;
 
   void grow() {
-    std::vector<std::uint32_t> old(slots_.size() * 2, 0);
+    Slots old(slots_.size() * 2, Slot{});
     old.swap(slots_);
     const std::size_t mask = slots_.size() - 1;
-    for (std::uint32_t index = 1; index <= entries_.size(); ++index) {
-      std::size_t i = Entry::hash_of(entries_[index - 1]) & mask;
-      while (slots_[i] != 0) i = (i + 1) & mask;
-      slots_[i] = index;
+    for (const Slot& slot : old) {
+      if (slot.index == 0) continue;
+      std::size_t i = slot.tag & mask;
+      while (slots_[i].index != 0) i = (i + 1) & mask;
+      slots_[i] = slot;
     }
   }
 
-  std::vector<std::uint32_t> slots_;
-  std::vector<Entry> entries_;
+  using Slots = std::vector<Slot, HugePageAllocator<Slot>>;
+  Slots slots_;
+  std::vector<Entry, HugePageAllocator<Entry>> entries_;
 };
+
+// Address's own == compares through memcmp; this is the inlined equivalent for the hot path.
+bool same_address(const Address& x, const Address& y) noexcept {
+  std::uint64_t x0 = 0, x1 = 0, y0 = 0, y1 = 0;
+  std::memcpy(&x0, x.bytes.data(), 8);
+  std::memcpy(&x1, x.bytes.data() + 8, 8);
+  std::memcpy(&y0, y.bytes.data(), 8);
+  std::memcpy(&y1, y.bytes.data() + 8, 8);
+  return ((x0 ^ y0) | (x1 ^ y1)) == 0 && x.family == y.family;
+}
 
 std::uint64_t endpoint_hash(const Address& address, std::uint16_t port) noexcept {
   return hash_address(address) + mix(port + 0x5bd1e995ULL);
 }
-
-struct ConversationEntry : Conversation {
-  // Symmetric in the two endpoints, so that both directions find the same entry.
-  static std::uint64_t hash_of(const Conversation& c) noexcept {
-    return endpoint_hash(c.a, c.port_a) + endpoint_hash(c.b, c.port_b);
-  }
-};
-
-struct TalkerEntry : Talker {
-  static std::uint64_t hash_of(const Talker& t) noexcept { return hash_address(t.address); }
-};
 
 struct TransparentHash {
   using is_transparent = void;
@@ -158,7 +215,7 @@ std::vector<T> ranked(std::vector<T> items, std::size_t top, Key key) {
 
 // Conversations by frames, descending, ties in first-seen order. Sorting packed (rank, index)
 // keys instead of the 100-byte entries keeps this fast for captures with a million of them.
-std::vector<Conversation> ranked_conversations(std::vector<ConversationEntry>& entries,
+std::vector<Conversation> ranked_conversations(std::span<const Conversation> entries,
                                                std::size_t top) {
   std::vector<std::uint64_t> keys(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -179,8 +236,8 @@ struct StatsCollector::State {
   CaptureStats stats;
   bool started = false;
   std::vector<ProtocolSlot> protocols;
-  FlatTable<TalkerEntry> talkers;
-  FlatTable<ConversationEntry> tcp, udp;
+  FlatTable<Talker> talkers;
+  FlatTable<Conversation> tcp, udp;
   std::unordered_map<std::string, std::uint64_t, TransparentHash, std::equal_to<>> dns;
   TimelineBuilder timeline;
 
@@ -198,55 +255,93 @@ struct StatsCollector::State {
 
   void count_talkers(const Packet& packet) {
     const std::uint64_t length = packet.original_length;
-    TalkerEntry& source = talker(packet.src);
+    Talker& source = talker(packet.src);
     ++source.tx_packets;
     source.tx_bytes += length;
-    TalkerEntry& destination = talker(packet.dst);
+    Talker& destination = talker(packet.dst);
     ++destination.rx_packets;
     destination.rx_bytes += length;
   }
 
-  TalkerEntry& talker(const Address& address) {
+  Talker& talker(const Address& address) {
     return talkers.find_or_add(
-        hash_address(address), [&](const Talker& t) { return t.address == address; },
+        hash_address(address), [&](const Talker& t) { return same_address(t.address, address); },
         [&] {
-          TalkerEntry entry;
+          Talker entry;
           entry.address = address;
           return entry;
         });
   }
 
-  static void count_conversation(FlatTable<ConversationEntry>& table, const Packet& packet) {
-    const std::uint64_t hash =
-        endpoint_hash(packet.src, packet.src_port) + endpoint_hash(packet.dst, packet.dst_port);
-    ConversationEntry& c = table.find_or_add(
-        hash,
+  // A TCP or UDP packet waiting to be counted in its conversation. Conversations are looked up
+  // `conversation_delay` packets after the packet came: meanwhile its slot, then its entry, are
+  // prefetched, so that the lookup of a table of a million conversations does not wait for
+  // memory each time.
+  struct PendingPacket {
+    FlatTable<Conversation>* table = nullptr;
+    std::uint64_t hash = 0;
+    Address src, dst;
+    std::uint16_t src_port = 0, dst_port = 0;
+    std::uint32_t length = 0;
+    Timestamp time{};
+  };
+  static constexpr std::size_t conversation_delay = 32;  // a power of two
+  std::array<PendingPacket, conversation_delay> pending;
+  std::uint64_t pending_added = 0, pending_counted = 0;
+
+  void queue_conversation(FlatTable<Conversation>& table, const Packet& packet) {
+    if (pending_added - pending_counted == conversation_delay) count_oldest();
+    PendingPacket& p = pending[pending_added++ % conversation_delay];
+    // Symmetric in the two endpoints, so that both directions find the same entry.
+    p = {&table,
+         endpoint_hash(packet.src, packet.src_port) + endpoint_hash(packet.dst, packet.dst_port),
+         packet.src,
+         packet.dst,
+         packet.src_port,
+         packet.dst_port,
+         packet.original_length,
+         packet.timestamp};
+    table.prefetch_slot(p.hash);
+    if (pending_added - pending_counted > conversation_delay / 2) {
+      const PendingPacket& halfway =
+          pending[(pending_added - 1 - conversation_delay / 2) % conversation_delay];
+      halfway.table->prefetch_entry(halfway.hash);
+    }
+  }
+
+  void count_pending() {
+    while (pending_counted != pending_added) count_oldest();
+  }
+
+  void count_oldest() {
+    const PendingPacket& p = pending[pending_counted++ % conversation_delay];
+    Conversation& c = p.table->find_or_add(
+        p.hash,
         [&](const Conversation& x) {
-          return (x.port_a == packet.src_port && x.port_b == packet.dst_port && x.a == packet.src &&
-                  x.b == packet.dst) ||
-                 (x.port_a == packet.dst_port && x.port_b == packet.src_port && x.a == packet.dst &&
-                  x.b == packet.src);
+          return (x.port_a == p.src_port && x.port_b == p.dst_port && same_address(x.a, p.src) &&
+                  same_address(x.b, p.dst)) ||
+                 (x.port_a == p.dst_port && x.port_b == p.src_port && same_address(x.a, p.dst) &&
+                  same_address(x.b, p.src));
         },
         [&] {
-          ConversationEntry entry;
-          entry.a = packet.src;
-          entry.b = packet.dst;
-          entry.port_a = packet.src_port;
-          entry.port_b = packet.dst_port;
-          entry.first = packet.timestamp;
-          entry.last = packet.timestamp;
+          Conversation entry;
+          entry.a = p.src;
+          entry.b = p.dst;
+          entry.port_a = p.src_port;
+          entry.port_b = p.dst_port;
+          entry.first = p.time;
+          entry.last = p.time;
           return entry;
         });
-    const bool a_to_b = c.a == packet.src && c.port_a == packet.src_port;
-    if (a_to_b) {
+    if (c.port_a == p.src_port && same_address(c.a, p.src)) {
       ++c.frames_a_to_b;
-      c.bytes_a_to_b += packet.original_length;
+      c.bytes_a_to_b += p.length;
     } else {
       ++c.frames_b_to_a;
-      c.bytes_b_to_a += packet.original_length;
+      c.bytes_b_to_a += p.length;
     }
-    c.first = std::min(c.first, packet.timestamp);
-    c.last = std::max(c.last, packet.timestamp);
+    c.first = std::min(c.first, p.time);
+    c.last = std::max(c.last, p.time);
   }
 
   void count_dns(const Packet& packet) {
@@ -295,15 +390,16 @@ void StatsCollector::add(const Packet& packet) {
   if (!packet.is_ip()) return;
   s.count_talkers(packet);
   if (packet.transport == Transport::tcp) {
-    State::count_conversation(s.tcp, packet);
+    s.queue_conversation(s.tcp, packet);
   } else if (packet.transport == Transport::udp) {
-    State::count_conversation(s.udp, packet);
+    s.queue_conversation(s.udp, packet);
   }
   s.count_dns(packet);
 }
 
 CaptureStats StatsCollector::finish(const StatsOptions& options) {
   State& s = *state_;
+  s.count_pending();
   CaptureStats stats = std::move(s.stats);
   std::vector<ProtocolCount> protocols;
   for (const ProtocolSlot& slot : s.protocols) {
@@ -382,6 +478,14 @@ std::string utc_time(Timestamp t, bool iso) {
              : fmt::format("{}.{:06} UTC", date, nanos / 1000);
 }
 
+// Seconds as tshark's nstime_to_sec() computes them. Its conversation durations are the
+// difference of two such values, and rounding that difference to 4 places can differ from
+// rounding the exact one ("38.8521" for 38.85215 s): the table does the same arithmetic.
+double tshark_seconds(std::chrono::nanoseconds d) {
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(d);
+  return static_cast<double>(secs.count()) + static_cast<double>((d - secs).count()) / 1e9;
+}
+
 const char* rule =
     "================================================================================\n";
 
@@ -421,8 +525,9 @@ void append_conversation_table(std::string& out, const char* protocol,
       append_size(size, bytes);
       fmt::format_to(it, "  {:6} {:9}", frames, std::string_view(size.data(), size.size()));
     }
-    fmt::format_to(it, "  {:14.9f}   {:12.4f}\n", seconds(c.first - capture_start),
-                   seconds(c.last - c.first));
+    const double start = tshark_seconds(c.first - capture_start);
+    fmt::format_to(it, "  {:14.9f}   {:12.4f}\n", start,
+                   tshark_seconds(c.last - capture_start) - start);
   }
   b.append(std::string_view(rule));
   out.append(b.data(), b.size());

@@ -5,10 +5,11 @@
 //              protocol, length, info
 //                  "    1   0.000000     10.0.0.1 → 10.0.0.2     HTTP 103 GET / HTTP/1.1"
 //   addresses  the tutorial's §14.2 pyshark program (Source IP, Destination IP, Protocol) on one
-//              line, fields separated by tabs; "-" for the addresses of a packet without IP
+//              line, fields separated by tabs; "-" for an address the packet does not have
+//              (no IP layer, or one cut short before its addresses)
 //                  "Source IP: 10.0.0.1\tDestination IP: 10.0.0.2\tProtocol: HTTP"
-//   json       one JSON object per line inside one array: number, time, src, dst (null without
-//              an IP layer), protocol, transport (pyshark's transport_layer), length, info
+//   json       one JSON object per line inside one array: number, time, src, dst (null when
+//              absent, as above), protocol, transport (pyshark's transport_layer), length, info
 #pragma once
 
 #include <cstdint>

@@ -97,7 +97,7 @@ TEST(Stats, TopCutsTheListsButCountsEverything) {
 
 TEST(Stats, SizesSwitchToKilobytesAtTenThousandAsTsharkDoes) {
   std::vector<TestFrame> frames;
-  for (int i = 0; i < 8; ++i) frames.push_back(tcp(1000 * i, host1, host3, 7, 8, 1400));
+  for (std::uint64_t i = 0; i < 8; ++i) frames.push_back(tcp(1000 * i, host1, host3, 7, 8, 1400));
   const CaptureStats stats = stats_of(frames);
   std::string table;
   append_conversation_table(table, "TCP", stats.tcp, stats.first, "");
@@ -171,7 +171,8 @@ TEST(Stats, CountsTruncatedPackets) {
 
 TEST(Stats, TimelineBucketsWidenToSpanTheCapture) {
   std::vector<TestFrame> frames;
-  for (int i = 0; i <= 60; ++i) frames.push_back(tcp(i * 60'000'000ULL, host1, host2, 1, 2, 0));
+  for (std::uint64_t i = 0; i <= 60; ++i)
+    frames.push_back(tcp(i * 60'000'000, host1, host2, 1, 2, 0));
   const CaptureStats stats = stats_of(frames);  // an hour, a packet a minute
   const Timeline& t = stats.timeline;
   EXPECT_LE(t.packets.size(), 600u);

@@ -232,7 +232,7 @@ TlsStream::~TlsStream() {
   close();
 }
 
-net::Attempt TlsStream::outcome(int result, std::string_view doing) noexcept {
+net::Attempt TlsStream::outcome(int result, bool reading) noexcept {
   Connection& c = *connection_;
   const int error = SSL_get_error(c.ssl.get(), result);
   switch (error) {
@@ -246,7 +246,7 @@ net::Attempt TlsStream::outcome(int result, std::string_view doing) noexcept {
       ERR_clear_error();
       if (!c.established()) break;
       // close_notify, or the end of the inner stream (see configure_common).
-      if (doing == "read") return net::Attempt::done(0);
+      if (reading) return net::Attempt::done(0);
       return net::Attempt::failed(make_error_code(errc::closed));
     default:
       break;
@@ -278,7 +278,7 @@ net::Attempt TlsStream::try_handshake() noexcept {
   ERR_clear_error();
   const int result = SSL_do_handshake(c.ssl.get());
   if (result == 1) return net::Attempt::done(0);
-  return outcome(result, "handshake");
+  return outcome(result, false);
 }
 
 net::Attempt TlsStream::try_read(std::span<std::byte> buffer) noexcept {
@@ -289,7 +289,7 @@ net::Attempt TlsStream::try_read(std::span<std::byte> buffer) noexcept {
   if (SSL_read_ex(c.ssl.get(), buffer.data(), buffer.size(), &n) == 1) {
     return net::Attempt::done(n);
   }
-  return outcome(0, "read");
+  return outcome(0, true);
 }
 
 net::Attempt TlsStream::try_write(std::span<const std::byte> data) noexcept {
@@ -300,7 +300,7 @@ net::Attempt TlsStream::try_write(std::span<const std::byte> data) noexcept {
   if (SSL_write_ex(c.ssl.get(), data.data(), data.size(), &n) == 1) {
     return net::Attempt::done(n);
   }
-  return outcome(0, "write");
+  return outcome(0, false);
 }
 
 net::Attempt TlsStream::try_writev(std::span<const iovec> chunks) noexcept {
@@ -332,7 +332,7 @@ net::Attempt TlsStream::try_shutdown_write() noexcept {
     ERR_clear_error();
     const int result = SSL_shutdown(c.ssl.get());
     if (result < 0) {
-      const net::Attempt a = outcome(result, "shutdown");
+      const net::Attempt a = outcome(result, false);
       if (a.would_block || a.error) return a;
     }
   }

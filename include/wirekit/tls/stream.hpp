@@ -88,8 +88,9 @@ class TlsStream final : public net::Stream {
  private:
   friend class Handshake;
   net::Attempt try_handshake() noexcept;
-  // Turns SSL_get_error's verdict on a call that returned `result` into an Attempt.
-  net::Attempt outcome(int result, std::string_view doing) noexcept;
+  // Turns SSL_get_error's verdict on a call that returned `result` into an Attempt; the end
+  // of the stream is a result for a read, a failure (closed) for anything else.
+  net::Attempt outcome(int result, bool reading) noexcept;
 
   std::unique_ptr<net::Stream> inner_;
   std::unique_ptr<Connection> connection_;

@@ -2,6 +2,7 @@
 against the wirekit CLI and examples, all on loopback, every process stopped by its PID."""
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -99,3 +100,30 @@ def run(argv, timeout=20, **kwargs):
 
 def tutorial(name):
     return [PYTHON, "-u", TUTORIAL / name]
+
+
+# What `wirekit hello` and `wirekit http serve` print once listening (http or https).
+RUNNING = re.compile(r"^======== Running on https?://127\.0\.0\.1:(\d+) ========$")
+SERVING = re.compile(
+    r"^Serving HTTPS? on 127\.0\.0\.1 port (\d+) \(https?://127\.0\.0\.1:(\d+)/\) \.\.\.$")
+
+
+def start_hello(spawn, *flags):
+    """`wirekit hello` on a free port of 127.0.0.1 with two loops; returns (process, port)."""
+    server = spawn([WIREKIT, "hello", "--port", "0", "--host", "127.0.0.1", "--threads", "2",
+                    *flags])
+    line = server.line()
+    match = RUNNING.match(line)
+    assert match, line
+    assert server.line() == "(Press CTRL+C to quit)"
+    return server, int(match[1])
+
+
+def start_static(spawn, root, *flags):
+    """`wirekit http serve ROOT` on a free port of 127.0.0.1; returns (process, port)."""
+    server = spawn([WIREKIT, "http", "serve", root, "--port", "0", "--bind", "127.0.0.1",
+                    "--threads", "2", *flags])
+    line = server.line()
+    match = SERVING.match(line)
+    assert match and match[1] == match[2], line
+    return server, int(match[1])

@@ -11,33 +11,12 @@ import aiohttp
 import pytest
 import requests
 
-from conftest import WIREKIT
+from conftest import WIREKIT, start_hello, start_static
 
-SERVING = re.compile(r"^Serving HTTP on 127\.0\.0\.1 port (\d+) \(http://127\.0\.0\.1:(\d+)/\) \.\.\.$")
-RUNNING = re.compile(r"^======== Running on http://127\.0\.0\.1:(\d+) ========$")
 
 # A text file well over the 256 bytes below which nothing is compressed.
 BIG = bytes((i * 31 + 7) % 256 for i in range(300_000))
 POEM = "".join(f"Line {i}: the quick brown fox jumps over the lazy dog.\n" for i in range(200))
-
-
-def start_static(spawn, root, *flags):
-    server = spawn([WIREKIT, "http", "serve", root, "--port", "0", "--bind", "127.0.0.1",
-                    "--threads", "2", *flags])
-    line = server.line()
-    match = SERVING.match(line)
-    assert match and match[1] == match[2], line
-    return server, int(match[1])
-
-
-def start_hello(spawn, *flags):
-    server = spawn([WIREKIT, "hello", "--port", "0", "--host", "127.0.0.1", "--threads", "2",
-                    *flags])
-    line = server.line()
-    match = RUNNING.match(line)
-    assert match, line
-    assert server.line() == "(Press CTRL+C to quit)"
-    return server, int(match[1])
 
 
 @pytest.fixture

@@ -2,37 +2,15 @@
 root, the RFC 9112 rejections that stop request smuggling (each answered, then the connection
 closed), body limits, rate limiting, CORS, 405, and a graceful shutdown."""
 import gzip
-import re
 import signal
 import socket
 import time
 
 import pytest
 
-from conftest import WIREKIT
+from conftest import WIREKIT, start_hello, start_static
 
-SERVING = re.compile(r"^Serving HTTP on 127\.0\.0\.1 port (\d+) \(http://127\.0\.0\.1:(\d+)/\) \.\.\.$")
-RUNNING = re.compile(r"^======== Running on http://127\.0\.0\.1:(\d+) ========$")
 SECRET = b"TOP-SECRET-7f3a9c: never serve me"
-
-
-def start_static(spawn, root, *flags):
-    server = spawn([WIREKIT, "http", "serve", root, "--port", "0", "--bind", "127.0.0.1",
-                    "--threads", "2", *flags])
-    line = server.line()
-    match = SERVING.match(line)
-    assert match, line
-    return server, int(match[1])
-
-
-def start_hello(spawn, *flags):
-    server = spawn([WIREKIT, "hello", "--port", "0", "--host", "127.0.0.1", "--threads", "2",
-                    *flags])
-    line = server.line()
-    match = RUNNING.match(line)
-    assert match, line
-    assert server.line() == "(Press CTRL+C to quit)"
-    return server, int(match[1])
 
 
 class RawResponse:

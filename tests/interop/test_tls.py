@@ -29,12 +29,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from conftest import PYTHON, WIREKIT, Process, free_port, run, wait_tcp
+from conftest import (PYTHON, WIREKIT, Process, free_port, run, start_hello, start_static,
+                      wait_tcp)
 from test_http_client import RawServer, never_answers
 
-RUNNING = re.compile(r"^======== Running on https://127\.0\.0\.1:(\d+) ========$")
-SERVING = re.compile(
-    r"^Serving HTTPS on 127\.0\.0\.1 port (\d+) \(https://127\.0\.0\.1:(\d+)/\) \.\.\.$")
 LARGE = random.Random(5).randbytes(3 << 20)  # 3 MiB, incompressible: many TLS records
 
 
@@ -162,24 +160,6 @@ def tls_flags(*pairs):
     for pair in pairs:
         flags += ["--tls-cert", pair.cert, "--tls-key", pair.key]
     return flags
-
-
-def start_hello(spawn, *flags):
-    server = spawn([WIREKIT, "hello", "--port", "0", "--host", "127.0.0.1", "--threads", "2",
-                    *flags])
-    line = server.line()
-    match = RUNNING.match(line)
-    assert match, line
-    return server, int(match[1])
-
-
-def start_static(spawn, root, *flags):
-    server = spawn([WIREKIT, "http", "serve", root, "--port", "0", "--bind", "127.0.0.1",
-                    "--threads", "2", *flags])
-    line = server.line()
-    match = SERVING.match(line)
-    assert match, line
-    return server, int(match[1])
 
 
 def curl(*args, timeout=20):

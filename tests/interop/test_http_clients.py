@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 import requests
 
-from conftest import WIREKIT, start_hello, start_static
+from conftest import start_hello, start_static
 
 
 # A text file well over the 256 bytes below which nothing is compressed.

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import WIREKIT, start_hello, start_static
+from conftest import start_hello, start_static
 
 SECRET = b"TOP-SECRET-7f3a9c: never serve me"
 

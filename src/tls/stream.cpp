@@ -37,12 +37,12 @@ TlsStream::Connection& connection_of(BIO* bio) {
   return *static_cast<TlsStream::Connection*>(BIO_get_data(bio));
 }
 
-int bio_read(BIO* bio, char* data, std::size_t size, std::size_t* read) {
-  BIO_clear_retry_flags(bio);
+// Tells OpenSSL what an attempt of the inner stream came to: bytes (1); a wait, in whichever
+// direction the stream named — a TLS read can need the socket writable and the other way
+// round (0, with the retry flag); a failure or the end (0, without one, kept for outcome()).
+int report(BIO* bio, const net::Attempt& a, std::size_t* done) {
   TlsStream::Connection& c = connection_of(bio);
-  const net::Attempt a = c.inner->try_read(std::as_writable_bytes(std::span(data, size)));
   if (a.would_block) {
-    // A TLS read can wait for the inner stream to become writable, and the other way round.
     if (a.wait_for == Interest::write) {
       BIO_set_retry_write(bio);
     } else {
@@ -58,28 +58,20 @@ int bio_read(BIO* bio, char* data, std::size_t size, std::size_t* read) {
     c.eof = true;
     return 0;
   }
-  *read = a.bytes;
+  *done = a.bytes;
   return 1;
+}
+
+int bio_read(BIO* bio, char* data, std::size_t size, std::size_t* read) {
+  BIO_clear_retry_flags(bio);
+  const std::span bytes = std::as_writable_bytes(std::span(data, size));
+  return report(bio, connection_of(bio).inner->try_read(bytes), read);
 }
 
 int bio_write(BIO* bio, const char* data, std::size_t size, std::size_t* written) {
   BIO_clear_retry_flags(bio);
-  TlsStream::Connection& c = connection_of(bio);
-  const net::Attempt a = c.inner->try_write(std::as_bytes(std::span(data, size)));
-  if (a.would_block) {
-    if (a.wait_for == Interest::read) {
-      BIO_set_retry_read(bio);
-    } else {
-      BIO_set_retry_write(bio);
-    }
-    return 0;
-  }
-  if (a.error) {
-    c.io_error = a.error;
-    return 0;
-  }
-  *written = a.bytes;
-  return 1;
+  const std::span bytes = std::as_bytes(std::span(data, size));
+  return report(bio, connection_of(bio).inner->try_write(bytes), written);
 }
 
 long bio_ctrl(BIO* bio, int command, long /*number*/, void* /*pointer*/) {

@@ -59,6 +59,10 @@ void dissect_tcp(Packet& p, Bytes seg) noexcept {
   if (p.tcp.header_length < 20) return set_problem(p, Problem::malformed, Layer::tcp);
   if (seg.size() < p.tcp.header_length) return set_problem(p, shortage(p), Layer::tcp);
   p.payload = seg.subspan(p.tcp.header_length);
+  p.payload_length = static_cast<std::uint32_t>(p.payload.size());
+  if (!p.fragment && p.ip_payload_length > p.tcp.header_length) {
+    p.payload_length = std::max(p.payload_length, p.ip_payload_length - p.tcp.header_length);
+  }
   if (!p.fragment) detail::dissect_application(p);
 }
 
@@ -74,10 +78,10 @@ void dissect_udp(Packet& p, Bytes seg) noexcept {
     // tshark: "Bad length value" — the datagram is not dissected further.
     return set_problem(p, Problem::malformed, Layer::udp);
   }
+  // A snapped datagram's application is dissected as far as it was captured, as tshark does.
   p.payload = seg.subspan(8, std::min<std::size_t>(length - 8u, seg.size() - 8));
-  if (p.fragment) return;
-  if (p.payload.size() < length - 8u) return set_problem(p, shortage(p), Layer::udp);
-  detail::dissect_application(p);
+  p.payload_length = length - 8u;
+  if (!p.fragment) detail::dissect_application(p);
 }
 
 void dissect_icmp(Packet& p, Bytes seg, Transport kind) noexcept {
@@ -120,6 +124,20 @@ void dissect_transport(Packet& p, Bytes seg) noexcept {
   p.payload = seg;
 }
 
+// The datagram after the IP headers. A frame shorter than its IP length says is malformed
+// unless the snapshot length cut it; a snapped one is dissected as far as it goes — except when
+// not one byte of the transport was captured: tshark then stops at the IP layer.
+void dissect_ip_body(Packet& p, Bytes body, Layer ip_layer) noexcept {
+  if (body.size() < p.ip_payload_length) {
+    if (shortage(p) == Problem::malformed) {
+      set_problem(p, Problem::malformed, ip_layer);
+    } else if (body.empty()) {
+      return set_problem(p, Problem::truncated, ip_layer);
+    }
+  }
+  dissect_transport(p, body);
+}
+
 void dissect_ipv4(Packet& p, Bytes data) noexcept {
   p.network = Network::ipv4;
   if (data.size() < 20) return set_problem(p, shortage(p), Layer::ipv4);
@@ -144,8 +162,7 @@ void dissect_ipv4(Packet& p, Bytes data) noexcept {
   // Ethernet pads short frames: the IP length, not the frame, says where the datagram ends.
   Bytes body = data.subspan(header_length);
   if (body.size() > p.ip_payload_length) body = body.first(p.ip_payload_length);
-  if (body.size() < p.ip_payload_length) set_problem(p, shortage(p), Layer::ipv4);
-  dissect_transport(p, body);
+  dissect_ip_body(p, body, Layer::ipv4);
 }
 
 bool is_ipv6_extension(std::uint8_t next) noexcept {
@@ -200,11 +217,10 @@ void dissect_ipv6(Packet& p, Bytes data) noexcept {
   p.ip_protocol = next;
   p.ip_payload_length = static_cast<std::uint32_t>(body.size());
   if (short_body) {
-    set_problem(p, shortage(p), Layer::ipv6);
     p.ip_payload_length += payload_length - static_cast<std::uint32_t>(data.size() - 40);
   }
   if (next == 59) return;  // no next header
-  dissect_transport(p, body);
+  dissect_ip_body(p, body, Layer::ipv6);
 }
 
 void dissect_arp(Packet& p, Bytes data) noexcept {

@@ -66,8 +66,9 @@ bool parse_http_start(Http& http, std::string_view line) noexcept {
     std::string_view rest = line.substr(sp + 1);
     const auto sp2 = rest.find(' ');
     bool ok = false;
-    const auto status = parse_decimal(rest.substr(0, std::min(rest.size(), sp2)), ok);
-    if (!ok || status > 999) return false;
+    const std::string_view code = rest.substr(0, std::min(rest.size(), sp2));
+    const auto status = parse_decimal(code, ok);
+    if (!ok || code.size() != 3) return false;  // three digits, as tshark wants them
     http.status = static_cast<std::uint16_t>(status);
     http.reason = sp2 == std::string_view::npos ? std::string_view{} : rest.substr(sp2 + 1);
     return true;
@@ -102,8 +103,12 @@ bool dissect_http(Packet& p) noexcept {
   p.app = App::http;
   p.http = http;
   if (line_end == std::string_view::npos) {
-    p.app_incomplete = true;
     p.http.rest = Http::Rest::headers;
+    if (p.payload.size() < p.payload_length) {
+      detail::set_problem(p, Problem::truncated, Layer::application);
+    } else {
+      p.app_incomplete = true;
+    }
     return true;
   }
   bool headers_complete = false;
@@ -134,7 +139,8 @@ bool dissect_http(Packet& p) noexcept {
       chunked = value.find("chunked") != std::string_view::npos;
     }
   }
-  const std::size_t body = text.size() - std::min(pos, text.size());
+  const std::size_t body =
+      std::max<std::size_t>(p.payload_length, text.size()) - std::min(pos, text.size());
   Http::Rest& rest = p.http.rest;
   if (!headers_complete) {
     rest = Http::Rest::headers;
@@ -148,7 +154,14 @@ bool dissect_http(Packet& p) noexcept {
   } else if (!http.request && http.status >= 200 && http.status != 204 && http.status != 304) {
     rest = Http::Rest::until_close;  // a response without a length runs to the connection's end
   }
-  p.app_incomplete = rest != Http::Rest::none;
+  // Cut by the snapshot length, a segment cannot wait for the rest of its message (tshark
+  // does not reassemble it either): the message shows here, truncated if its headers were cut;
+  // `rest` still says how it continues.
+  const bool snapped = p.payload.size() < p.payload_length;
+  if (snapped && rest == Http::Rest::headers) {
+    detail::set_problem(p, Problem::truncated, Layer::application);
+  }
+  p.app_incomplete = rest != Http::Rest::none && !snapped;
   return true;
 }
 
@@ -224,14 +237,23 @@ void parse_hello(Tls& tls, Bytes body, bool client) noexcept {
 // tshark's TLS dissector when the session's version is unknown. It refuses a payload that
 // starts with four printable characters: plain text, not TLS.
 bool dissect_tls(Packet& p) noexcept {
+  // Completeness is judged on the length on the wire, content on what was captured: a record
+  // the snapshot length cut is complete, and marked truncated (tshark does the same).
   const Bytes d = p.payload;
-  if (d.size() > 4 && is_printable(d[0]) && is_printable(d[1]) && is_printable(d[2]) &&
+  const std::size_t wire = std::max<std::size_t>(p.payload_length, d.size());
+  const bool can_wait = d.size() == wire;  // a snapped segment cannot wait for the next one
+  const auto cut = [&] { detail::set_problem(p, Problem::truncated, Layer::application); };
+  if (wire > 4 && d.size() >= 4 && is_printable(d[0]) && is_printable(d[1]) && is_printable(d[2]) &&
       is_printable(d[3])) {
     return false;
   }
   p.app = App::tls;
+  if (wire < 5) {
+    p.app_incomplete = true;  // can_wait: d is all there is
+    return true;
+  }
   if (d.size() < 5) {
-    p.app_incomplete = true;
+    cut();
     return true;
   }
   if (looks_like_sslv2(d)) {
@@ -239,19 +261,30 @@ bool dissect_tls(Packet& p) noexcept {
     p.tls.record_version = 0x0002;
     const std::size_t length = ((std::size_t{d[0]} & 0x7f) << 8) | d[1];
     p.tls.handshake_type = d[2];
-    if (2 + length > d.size()) {
-      p.app_incomplete = true;
+    if (2 + length > wire) {
+      p.app_incomplete = can_wait;
+      if (!can_wait) {
+        p.tls.sslv2 = false;  // tshark gives up on it: "SSL", nothing dissected
+        cut();
+      }
     } else {
       p.tls.record_count = 1;
+      if (2 + length > d.size()) cut();
     }
     return true;
   }
   if (!looks_like_tls_record(d)) return true;  // continuation data
   std::size_t pos = 0;
-  while (pos + 5 <= d.size() && looks_like_tls_record(d.subspan(pos))) {
+  while (pos + 5 <= wire) {
+    if (pos + 5 > d.size()) {
+      cut();
+      break;
+    }
+    if (!looks_like_tls_record(d.subspan(pos))) break;
     const std::size_t length = load16(d.data() + pos + 3);
-    if (pos + 5 + length > d.size()) break;
-    const Bytes record = d.subspan(pos + 5, length);
+    if (pos + 5 + length > wire && (can_wait || p.tls.record_count > 0)) break;
+    const Bytes record = d.subspan(pos + 5, std::min(length, d.size() - pos - 5));
+    if (record.size() < length) cut();
     if (p.tls.record_count == 0) {
       p.tls.content_type = d[pos];
       p.tls.record_version = load16(d.data() + pos + 1);
@@ -359,8 +392,9 @@ bool try_tcp_port(Packet& p, std::uint16_t port) noexcept {
     case 25:
     case 587:
       p.app = App::smtp;
-      // A client's command waits for its line end.
-      p.app_incomplete = p.dst_port == port && !has_line_end(p.payload);
+      // A client's command waits for its line end (unless the capture cut it off).
+      p.app_incomplete =
+          p.dst_port == port && !has_line_end(p.payload) && p.payload.size() == p.payload_length;
       return true;
     default:
       return false;
@@ -398,7 +432,13 @@ void dissect_udp_payload(Packet& p) noexcept {
 
 void dissect_application(Packet& p) noexcept {
   if (p.transport == Transport::udp) return dissect_udp_payload(p);
-  if (p.transport == Transport::tcp && !p.payload.empty()) dissect_tcp_payload(p);
+  if (p.transport != Transport::tcp || p.payload.empty()) return;
+  dissect_tcp_payload(p);
+  // A segment the snapshot length cut cannot wait for the rest of its message: shown as is.
+  if (p.app_incomplete && p.payload.size() < p.payload_length) {
+    p.app_incomplete = false;
+    set_problem(p, Problem::truncated, Layer::application);
+  }
 }
 
 }  // namespace wirekit::capture::detail

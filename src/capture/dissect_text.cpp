@@ -240,7 +240,7 @@ void append_tcp(std::string& out, const Packet& p) {
   out += " Win=";
   append_number(out, p.tcp.window);
   out += " Len=";
-  append_number(out, p.payload.size());
+  append_number(out, p.payload_length);
   // The payload span starts right after the header once the header was read whole.
   if (p.tcp.header_length > 20 && p.payload.data() != nullptr) {
     const auto* header = p.payload.data() - p.tcp.header_length;
@@ -492,9 +492,10 @@ void append_tls(std::string& out, const Packet& p) {
   }
   bool first = true;
   std::size_t pos = 0;
-  for (std::uint16_t i = 0; i < p.tls.record_count; ++i) {
+  // The records counted, as far as they were captured.
+  for (std::uint16_t i = 0; i < p.tls.record_count && pos + 5 <= d.size(); ++i) {
     const std::size_t length = load16(d.data() + pos + 3);
-    const Bytes record = d.subspan(pos + 5, length);
+    const Bytes record = d.subspan(pos + 5, std::min(length, d.size() - pos - 5));
     switch (d[pos]) {
       case Tls::handshake:
         append_handshake(out, record, first);
@@ -532,7 +533,7 @@ void append_ssh(std::string& out, const Packet& p) {
     out += ')';
   } else {
     out += "Encrypted packet (len=";
-    append_number(out, p.payload.size());
+    append_number(out, p.payload_length);
     out += ')';
   }
 }
@@ -787,12 +788,12 @@ void append_info(const Packet& p, std::string& out) {
             out += " → ";
             append_number(out, p.dst_port);
             out += " Len=";
-            append_number(out, p.payload.size());
+            append_number(out, p.payload_length);
           }
           break;
       }
   }
-  if (p.problem == Problem::truncated) out += " [Packet size limited during capture]";
+  if (p.problem == Problem::truncated) out += "[Packet size limited during capture]";
   if (p.problem == Problem::malformed) out += "[Malformed Packet]";
   if (p.problem == Problem::unsupported) out += "Unsupported link type";
 }

@@ -37,13 +37,13 @@ void learn_tls_version(Flow& flow, const Tls& tls) noexcept {
   }
 }
 
-// Client data of an HTTP conversation that is no request: tshark's HTTP takes it as the start
-// of a request line still arriving when it begins with a printable character and has no line
-// end yet (it waits: TCP), and as "Continuation" otherwise.
-void mark_http_continuation(Packet& p) noexcept {
-  const std::uint8_t first = p.payload[0];
+// Data of an HTTP conversation that starts no message: "Continuation" — except client data
+// that may be a request line still arriving, which tshark waits for (TCP): it begins with a
+// printable character and has no line end yet.
+void mark_http_continuation(Packet& p, bool may_be_request) noexcept {
+  const std::uint8_t first = p.payload.empty() ? 0 : p.payload[0];
   const bool line_may_follow =
-      first >= 0x20 && first < 0x7f &&
+      may_be_request && first >= 0x20 && first < 0x7f &&
       std::find(p.payload.begin(), p.payload.end(), '\n') == p.payload.end();
   p.app = App::http;
   p.app_incomplete = line_may_follow;
@@ -69,6 +69,7 @@ struct Flow::HttpWait {
   std::string start_line;  // the message's first line, kept for the segment that ends it
   Http::Rest rest = Http::Rest::none;
   std::uint64_t body_missing = 0;
+  bool shown = false;  // the message showed already (cut by the snapshot length)
 };
 
 std::string_view to_string(FlowEnd end) noexcept {
@@ -335,9 +336,12 @@ void FlowTable::track_http(Flow& f, int direction, Packet& p) {
     f.http_client_ = static_cast<std::int8_t>(p.http.request ? direction : 1 - direction);
   }
   if (p.app == App::http) {
-    // A message start; when its headers are cut the end cannot be told: tshark would
-    // reassemble the headers, this table does not follow such a message.
-    if (!p.app_incomplete || p.http.rest == Http::Rest::headers) {
+    // A message start that does not end in this segment. Waiting for its end (tshark
+    // reassembles), the table names the segment that ends it; a message the snapshot length
+    // cut was shown at once, and the data after it is continuation. Cut headers of a message
+    // that waits hide where it ends: that one is not followed.
+    if (p.http.rest == Http::Rest::none ||
+        (p.app_incomplete && p.http.rest == Http::Rest::headers)) {
       if (wait) wait->rest = Http::Rest::none;
       return;
     }
@@ -348,11 +352,12 @@ void FlowTable::track_http(Flow& f, int direction, Packet& p) {
     wait->start_line.assign(line);
     wait->rest = p.http.rest;
     wait->body_missing = p.http.body_missing;
+    wait->shown = !p.app_incomplete;
     return;
   }
   if (!wait || wait->rest == Http::Rest::none) {
     if (p.app == App::none && !p.payload.empty() && direction == f.http_client_) {
-      mark_http_continuation(p);
+      mark_http_continuation(p, true);
     }
     return;
   }
@@ -363,9 +368,9 @@ void FlowTable::track_http(Flow& f, int direction, Packet& p) {
   bool ends = false;
   switch (wait->rest) {
     case Http::Rest::body:
-      if (p.payload.empty()) return;
-      ends = p.payload.size() >= wait->body_missing;
-      if (!ends) wait->body_missing -= p.payload.size();
+      if (p.payload_length == 0) return;
+      ends = p.payload_length >= wait->body_missing;
+      if (!ends) wait->body_missing -= p.payload_length;
       break;
     case Http::Rest::chunks:
       ends = detail::as_text(p.payload).ends_with("0\r\n\r\n");
@@ -373,9 +378,14 @@ void FlowTable::track_http(Flow& f, int direction, Packet& p) {
     case Http::Rest::until_close:
       ends = (p.tcp.flags & Tcp::fin) != 0;
       break;
+    case Http::Rest::headers:  // only when shown: everything after it is continuation
     case Http::Rest::none:
-    case Http::Rest::headers:
-      return;
+      break;
+  }
+  if (wait->shown) {
+    if (ends) wait->rest = Http::Rest::none;
+    if (p.payload_length > 0) mark_http_continuation(p, false);
+    return;
   }
   if (!ends) return;
   wait->rest = Http::Rest::none;

@@ -60,8 +60,13 @@ enum class Layer : std::uint8_t {
 
 enum class Problem : std::uint8_t {
   none,
-  truncated,    // the frame ends before a header or a length it announces (snaplen, or cut)
-  malformed,    // impossible values: bad version, header length < minimum, DNS pointer loop, ...
+  // The snapshot length cut the frame inside something dissected (a header, a DNS message);
+  // a frame cut only in payload nobody reads has no problem (frame.size() < original_length
+  // still tells). As tshark's "[Packet size limited during capture]".
+  truncated,
+  // Impossible values: bad version, header length below the minimum, lengths beyond the frame
+  // when it was not snapped, a DNS pointer loop... As tshark's "[Malformed Packet]".
+  malformed,
   unsupported,  // a link type this dissector does not know
 };
 
@@ -174,9 +179,10 @@ struct Http {
   std::uint16_t status = 0;  // 200 (responses)
   std::string_view reason;   // "OK" (responses)
   std::string_view host;     // the Host header's value, empty without one
-  // How the message ends when it does not end in this segment (Packet::app_incomplete): the
-  // headers continue, body_missing more bytes of body follow, the chunked body continues, or
-  // (a response without a length) it runs to the end of the connection.
+  // How the message continues when it does not end in this segment: the headers continue,
+  // body_missing more bytes of body follow, the chunked body continues, or (a response without
+  // a length) it runs to the end of the connection. app_incomplete is then set — unless the
+  // snapshot length cut the segment: like tshark, the message is shown here all the same.
   enum class Rest : std::uint8_t { none, headers, body, chunks, until_close };
   Rest rest = Rest::none;
   std::uint64_t body_missing = 0;
@@ -242,9 +248,10 @@ struct Packet {
   std::uint16_t src_port = 0, dst_port = 0;  // TCP/UDP
   Tcp tcp;                                   // transport == tcp
   Icmp icmp;                                 // transport == icmp / icmpv6
-  // TCP/UDP data (ICMP: the bytes after the 8-byte header), trimmed to the IP length; may be
-  // shorter than announced when the frame was cut (problem then says so).
+  // TCP/UDP data (ICMP: the bytes after the 8-byte header) as captured, trimmed to the IP
+  // length; shorter than payload_length when the snapshot length cut it.
   std::span<const std::uint8_t> payload;
+  std::uint32_t payload_length = 0;  // on the wire (tshark's tcp.len / udp.length - 8)
 
   // ---- application layer
   App app = App::none;
@@ -308,7 +315,7 @@ std::string_view transport_name(const Packet& packet) noexcept;
 //   "Standard query response 0x1234 A host.example.net A 192.0.2.7"
 //   "GET /index.html HTTP/1.1", "Client Hello", "Echo (ping) request  id=0x0007, seq=7/1792,
 //   ttl=64", "Who has 10.0.0.2? Tell 10.0.0.1", "C: USER carol"
-// with " [Malformed Packet]" / " [Packet size limited during capture]" appended for problems.
+// with "[Malformed Packet]" / "[Packet size limited during capture]" appended for problems.
 std::string info(const Packet& packet);
 // Same, appended to `out` (reuse one string across packets to avoid allocating).
 void append_info(const Packet& packet, std::string& out);

@@ -471,9 +471,10 @@ TEST(Dissect, BadLengthsAreMalformed) {
   EXPECT_NE(info(malformed).find("[Malformed Packet]"), std::string::npos);
 }
 
-// Every prefix of every kind of frame: a frame cut by the snapshot length is "truncated" (when
-// the cut falls inside the IP datagram), the same bytes as a whole frame "malformed", and
-// nothing reads past the end (the sanitizer builds check that).
+// Every prefix of every kind of frame. Cut by the snapshot length: "truncated" when the cut
+// falls inside a header (or a DNS message), never "malformed", and Info says so exactly when
+// the packet is truncated; the same bytes as a whole frame: "malformed". Nothing reads past the
+// end (the sanitizer builds check that).
 TEST(Dissect, TruncatedAtEveryByte) {
   const std::vector<std::pair<Bytes, LinkType>> frames = {
       {eth(0x0800,
@@ -498,17 +499,44 @@ TEST(Dissect, TruncatedAtEveryByte) {
         dissect(link, Timestamp{}, frame, static_cast<std::uint32_t>(frame.size()));
     ASSERT_TRUE(whole.ok()) << proto(whole) << ": " << to_string(whole.problem) << " at "
                             << to_string(whole.problem_layer);
+    const std::size_t headers_end =
+        whole.payload.data() ? static_cast<std::size_t>(whole.payload.data() - frame.data())
+                             : frame.size();
     for (std::size_t n = 0; n < frame.size(); ++n) {
       const Bytes cut(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(n));
       const Packet snapped =
           dissect(link, Timestamp{}, cut, static_cast<std::uint32_t>(frame.size()));
-      EXPECT_EQ(snapped.problem, Problem::truncated) << proto(whole) << " cut at " << n;
-      EXPECT_NE(info(snapped).find("[Packet size limited during capture]"), std::string::npos);
+      if (n < headers_end) {
+        EXPECT_EQ(snapped.problem, Problem::truncated) << proto(whole) << " cut at " << n;
+      }
+      EXPECT_NE(snapped.problem, Problem::malformed) << proto(whole) << " cut at " << n;
+      EXPECT_EQ(snapped.problem == Problem::truncated,
+                info(snapped).find("[Packet size limited during capture]") != std::string::npos);
       const Packet short_frame = dissect_bytes(cut, link);
-      EXPECT_NE(short_frame.problem, Problem::truncated) << proto(whole) << " cut at " << n;
+      EXPECT_EQ(short_frame.problem, Problem::malformed) << proto(whole) << " cut at " << n;
       EXPECT_FALSE(protocol_name(short_frame).view().empty());
     }
   }
+}
+
+// A 54-byte snapshot length of pcapgen's frames, as tshark 4.0 shows them.
+TEST(Dissect, SnappedFramesAsTsharkShowsThem) {
+  const auto snap = [](const Bytes& frame) {
+    const Bytes cut(frame.begin(), frame.begin() + 54);
+    return dissect(LinkType::ethernet, Timestamp{}, cut, static_cast<std::uint32_t>(frame.size()));
+  };
+  const Packet tcp_data = snap(eth(0x0800, ipv4(6, tcp(30001, 443, 1, ack | psh, zeros(40)))));
+  EXPECT_TRUE(tcp_data.ok());  // only payload nobody reads was cut
+  EXPECT_EQ(proto(tcp_data), "TCP");
+  EXPECT_EQ(info(tcp_data), "30001 → 443 [PSH, ACK] Seq=1 Ack=0 Win=65535 Len=40");
+  const Packet v6 = snap(eth(0x86dd, ipv6(6, tcp(40000, 443, 1, ack | psh, zeros(40)))));
+  EXPECT_EQ(proto(v6), "IPv6");  // not one byte of TCP
+  EXPECT_EQ(info(v6), "[Packet size limited during capture]");
+  const Packet dns = snap(eth(0x0800, ipv4(17, udp(50008, 53, dns_query(8, "host8.example.net")))));
+  EXPECT_EQ(proto(dns), "DNS");
+  EXPECT_EQ(dns.problem, Problem::truncated);
+  EXPECT_EQ(dns.problem_layer, Layer::application);
+  EXPECT_EQ(info(dns), "Standard query 0x0008[Packet size limited during capture]");
 }
 
 // The frames of pcapgen.py (the capture of the benchmarks and the differential tests), built

@@ -176,6 +176,7 @@ bench_conns() {
     for mode in plain pid; do
       cmd="$WIREKIT conns --tcp"
       [[ $mode == pid ]] && cmd+=" --pid"
+      sleep 3  # the previous run's holder may still be closing its sockets
       for wait in $(seq 1 90); do
         (( $(ss -Htan state time-wait | wc -l) < 500 )) && break
         sleep 1

@@ -190,7 +190,19 @@ def zoo_frames():
         pad(ethernet(ETH_IPV4, ipv4(6, "10.0.4.1", "10.0.4.2", tcp(40005, 110, b"PASS s3cret\r\n",
                                                                    seq=1012)))),
         pad(ethernet(ETH_IPV4, ipv4(17, "10.0.5.1", "10.0.5.2", udp(40006, 9999, b"hello")))),
-    ]
+    ] + bulk_transfer()
+
+
+def bulk_transfer():
+    """A TCP conversation of 40 kB and its acknowledgements: totals tshark prints in kB."""
+    frames = []
+    for i in range(32):
+        frames.append(ethernet(ETH_IPV4, ipv4(6, "10.0.7.1", "10.0.7.2",
+                                              tcp(40007, 5001, bytes(1250), seq=1 + 1250 * i))))
+        if i % 2:
+            frames.append(pad(ethernet(ETH_IPV4, ipv4(6, "10.0.7.2", "10.0.7.1",
+                                                      tcp(5001, 40007, flags=0x10)))))
+    return frames
 
 
 def fragment_frames():
@@ -232,6 +244,9 @@ def captures(tmp_path_factory):
     d = tmp_path_factory.mktemp("captures")
     files = {f"pcapgen-{seed}": pcapgen(d / f"pcapgen-{seed}.pcap", 1500, seed)
              for seed in (1, 2, 7)}
+    # Long enough for pcapgen's ports to repeat: conversations of several packets, HTTP requests
+    # followed by data in the same conversation.
+    files["pcapgen-long"] = pcapgen(d / "pcapgen-long.pcap", 12000, 3)
     files["zoo"] = write_pcap(d / "zoo.pcap", zoo_frames())
     files["zoo-ns"] = write_pcap(d / "zoo-ns.pcap", zoo_frames(), nanoseconds=True)
     files["zoo-pcapng"] = write_pcapng(d / "zoo.pcapng", zoo_frames())
@@ -309,8 +324,8 @@ def compare_packets(name, path):
 
 # ---- per packet ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["pcapgen-1", "pcapgen-2", "pcapgen-7", "zoo", "zoo-ns",
-                                  "zoo-pcapng", "fragments", "sll", "sll2"])
+@pytest.mark.parametrize("name", ["pcapgen-1", "pcapgen-2", "pcapgen-7", "pcapgen-long", "zoo",
+                                  "zoo-ns", "zoo-pcapng", "fragments", "sll", "sll2"])
 def test_source_destination_protocol_as_tshark(captures, name):
     compare_packets(name, captures[name])
 
@@ -376,7 +391,7 @@ def same_bytes(ours, theirs, unit):
     return ours == theirs if unit == "bytes" else abs(ours - theirs) <= UNITS[unit]
 
 
-@pytest.mark.parametrize("name", ["pcapgen-1", "pcapgen-7", "zoo", "sll2"])
+@pytest.mark.parametrize("name", ["pcapgen-1", "pcapgen-7", "pcapgen-long", "zoo", "sll2"])
 def test_conversations_as_tshark(captures, name):
     stats = wirekit_json("pcap", "stats", captures[name], "--json", "--top", "0")
     for protocol in ("tcp", "udp"):
@@ -392,7 +407,7 @@ def test_conversations_as_tshark(captures, name):
             assert same_bytes(c["bytes_b_to_a"], ba_bytes, ba_unit), (key, c, reference[key])
 
 
-@pytest.mark.parametrize("name", ["pcapgen-2", "zoo"])
+@pytest.mark.parametrize("name", ["pcapgen-2", "pcapgen-long", "zoo"])
 def test_dns_names_and_totals_as_tshark(captures, name):
     path = captures[name]
     stats = wirekit_json("pcap", "stats", path, "--json", "--top", "0")

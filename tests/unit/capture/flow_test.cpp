@@ -380,5 +380,25 @@ TEST(Flow, HttpContinuationData) {
   EXPECT_EQ(shown(to_client(1, ack | psh, "\x99\x98\x97")), "TCP 80 → 40000");
 }
 
+// With a snapshot length, tshark cannot reassemble: a cut response shows at once, and the
+// segments carrying the rest of its body are HTTP "Continuation".
+TEST(Flow, SnappedHttpResponseAndItsBody) {
+  std::vector<Bytes> frames = {
+      to_client(1, ack | psh,
+                "HTTP/1.1 200 OK\r\nContent-Length: 300\r\n\r\n" + std::string(100, 'a')),
+      to_client(200, ack | psh, std::string(200, 'b')),
+      to_client(400, ack | psh, std::string(50, 'c'))};  // after the body: not continuation
+  FlowTable table;
+  std::vector<std::string> names;
+  for (const Bytes& f : frames) {
+    const Bytes cut(f.begin(), f.begin() + 100);  // the first keeps its whole head
+    Packet p = dissect(LinkType::ethernet, Timestamp{}, cut, static_cast<std::uint32_t>(f.size()));
+    table.observe(p);
+    names.push_back(std::string(protocol_name(p).view()) + " " + info(p).substr(0, 12));
+  }
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"HTTP HTTP/1.1 200", "HTTP Continuation", "TCP 80 → 40000"}));
+}
+
 }  // namespace
 }  // namespace wirekit::capture

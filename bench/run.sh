@@ -2,7 +2,7 @@
 # The benchmark runner: wirekit against its peers, in one run on this machine, with the peer
 # harnesses of ../shared/peers (never modified). Prints each figure and the ratios.
 #
-#   bench/run.sh [echo] [http] [tokens] [client] [conns] [tls]    (default: every benchmark)
+#   bench/run.sh [echo] [http] [tokens] [client] [conns] [tls] [capture]   (default: every benchmark)
 #   env: ROUNDS=5  rounds; each round runs every peer once, alternating, so that drift of a
 #                  shared, noisy machine hits every peer alike; medians are reported
 #        PEERS_DIR=../shared/peers   WIREKIT=build/release/apps/wirekit/wirekit
@@ -245,8 +245,37 @@ NGX
   /usr/bin/python3 "$ROOT/bench/summarize_tls.py" "$raw" "$(getconf CLK_TCK)"
 }
 
+bench_capture() {
+  # Reading the 1,000,000-packet pcapgen capture (381 MB, page cache warm), everything on CPU 0:
+  # `wirekit pcap stats` against tshark's conversation table, `wirekit pcap list` against
+  # tshark's fields and tcpdump. Each round runs every command once, alternating.
+  local raw=$OUT/capture.raw capture=$OUT/m1.pcap
+  : >"$raw"
+  [[ -f $capture ]] || /usr/bin/python3 "$PEERS_DIR/misc/pcapgen.py" "$capture" 1000000 1
+  cat "$capture" >/dev/null
+  local -A commands=(
+    ["stats wirekit"]="$WIREKIT pcap stats $capture"
+    ["stats_all wirekit"]="$WIREKIT pcap stats $capture --top 0"
+    ["stats tshark"]="tshark -r $capture -q -z conv,tcp"
+    ["list wirekit"]="$WIREKIT pcap list $capture"
+    ["list tshark"]="tshark -r $capture -T fields -e ip.src -e ip.dst -e _ws.col.Protocol"
+    ["list tcpdump"]="tcpdump -r $capture -nn"
+  )
+  local order=("stats wirekit" "stats tshark" "stats_all wirekit" "list wirekit" "list tshark"
+               "list tcpdump")
+  for round in $(seq 1 "$ROUNDS"); do
+    for key in "${order[@]}"; do
+      # shellcheck disable=SC2086  # the command is split into its words on purpose
+      echo "capture op=${key% *} peer=${key#* } seconds=$(wall_time taskset -c 0 ${commands[$key]})" >>"$raw"
+    done
+    echo "capture: round $round/$ROUNDS done" >&2
+  done
+  for key in "${order[@]}"; do echo "# taskset -c 0 ${commands[$key]} >/dev/null"; done
+  /usr/bin/python3 "$ROOT/bench/summarize_capture.py" "$raw"
+}
+
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(echo http tokens client conns tls)
+[[ ${#targets[@]} -eq 0 ]] && targets=(echo http tokens client conns tls capture)
 for t in "${targets[@]}"; do
   case $t in
     echo) bench_echo ;;
@@ -255,6 +284,7 @@ for t in "${targets[@]}"; do
     client) bench_client ;;
     conns) bench_conns ;;
     tls) bench_tls ;;
-    *) echo "bench: unknown benchmark '$t' (known: echo, http, tokens, client, conns, tls)" >&2; exit 2 ;;
+    capture) bench_capture ;;
+    *) echo "bench: unknown benchmark '$t' (known: echo, http, tokens, client, conns, tls, capture)" >&2; exit 2 ;;
   esac
 done

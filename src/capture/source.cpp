@@ -94,7 +94,7 @@ struct PcapFile::Handle {
     if (::fstat(::fileno(file), &info) != 0 || !S_ISREG(info.st_mode)) return;
     const auto size = static_cast<std::size_t>(info.st_size);
     if (size < file_header_size) return;
-    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, ::fileno(file), 0);
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, ::fileno(file), 0);
     if (p == MAP_FAILED) return;
     std::uint32_t magic = 0;
     std::memcpy(&magic, p, 4);

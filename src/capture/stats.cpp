@@ -7,6 +7,7 @@
 #include <new>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -78,19 +79,26 @@ class FlatTable {
     for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
       const Slot slot = slots_[i];
       if (slot.index == 0) {
-        entries_.push_back(make());
-        slots_[i] = Slot{static_cast<std::uint32_t>(entries_.size()), tag};
-        if (entries_.size() * 2 > slots_.size()) grow();
-        return entries_.back();
+        if (size_ % chunk_size == 0) chunks_.emplace_back(chunk_size);
+        Entry& entry = chunks_.back()[size_ % chunk_size];
+        entry = make();
+        slots_[i] = Slot{static_cast<std::uint32_t>(++size_), tag};
+        if (size_ * 2 > slots_.size()) grow();
+        return entry;
       }
       if (slot.tag == tag) {
-        Entry& entry = entries_[slot.index - 1];
+        Entry& entry = (*this)[slot.index - 1];
         if (matches(entry)) return entry;
       }
     }
   }
 
-  std::span<Entry> entries() noexcept { return entries_; }
+  // Entries in the order they were added.
+  std::size_t size() const noexcept { return size_; }
+  Entry& operator[](std::size_t i) noexcept { return chunks_[i / chunk_size][i % chunk_size]; }
+  const Entry& operator[](std::size_t i) const noexcept {
+    return chunks_[i / chunk_size][i % chunk_size];
+  }
 
   // Hints for a lookup coming soon: the home slot of `hash`, then the entry it points to.
   void prefetch_slot(std::uint64_t hash) const noexcept {
@@ -101,7 +109,7 @@ class FlatTable {
     const std::size_t mask = slots_.size() - 1;
     for (std::size_t i = tag & mask; slots_[i].index != 0; i = (i + 1) & mask) {
       if (slots_[i].tag == tag) {
-        __builtin_prefetch(&entries_[slots_[i].index - 1]);
+        __builtin_prefetch(&(*this)[slots_[i].index - 1]);
         return;
       }
     }
@@ -126,9 +134,13 @@ class FlatTable {
     }
   }
 
+  // Entries live in fixed chunks rather than one vector: they never move, so growing never
+  // copies (nor zeroes twice) tens of megabytes of conversations.
+  static constexpr std::size_t chunk_size = 1 << 15;
   using Slots = std::vector<Slot, HugePageAllocator<Slot>>;
   Slots slots_;
-  std::vector<Entry, HugePageAllocator<Entry>> entries_;
+  std::vector<std::vector<Entry, HugePageAllocator<Entry>>> chunks_;
+  std::size_t size_ = 0;
 };
 
 // Address's own == compares through memcmp; this is the inlined equivalent for the hot path.
@@ -197,6 +209,16 @@ class TimelineBuilder {
   std::vector<std::uint64_t> bytes_;
 };
 
+// ProtocolName is 16 bytes of inline text, zero-filled past its end: compared as two words
+// instead of through memcmp, once per packet.
+static_assert(sizeof(ProtocolName) == 16 && std::is_trivially_copyable_v<ProtocolName>);
+bool same_name(const ProtocolName& x, const ProtocolName& y) noexcept {
+  std::array<std::uint64_t, 2> a{}, b{};
+  std::memcpy(a.data(), &x, 16);
+  std::memcpy(b.data(), &y, 16);
+  return a == b;
+}
+
 struct ProtocolSlot {
   ProtocolName name;
   std::uint64_t packets = 0;
@@ -215,7 +237,7 @@ std::vector<T> ranked(std::vector<T> items, std::size_t top, Key key) {
 
 // Conversations by frames, descending, ties in first-seen order. Sorting packed (rank, index)
 // keys instead of the 100-byte entries keeps this fast for captures with a million of them.
-std::vector<Conversation> ranked_conversations(std::span<const Conversation> entries,
+std::vector<Conversation> ranked_conversations(const FlatTable<Conversation>& entries,
                                                std::size_t top) {
   std::vector<std::uint64_t> keys(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -244,7 +266,7 @@ struct StatsCollector::State {
   void count_protocol(const Packet& packet) {
     const ProtocolName name = protocol_name(packet);
     for (ProtocolSlot& slot : protocols) {
-      if (slot.name == name) {
+      if (same_name(slot.name, name)) {
         ++slot.packets;
         slot.bytes += packet.original_length;
         return;
@@ -286,6 +308,7 @@ struct StatsCollector::State {
     Timestamp time{};
   };
   static constexpr std::size_t conversation_delay = 32;  // a power of two
+  static constexpr std::size_t entry_prefetch_at = 24;   // packets after the slot
   std::array<PendingPacket, conversation_delay> pending;
   std::uint64_t pending_added = 0, pending_counted = 0;
 
@@ -302,9 +325,9 @@ struct StatsCollector::State {
          packet.original_length,
          packet.timestamp};
     table.prefetch_slot(p.hash);
-    if (pending_added - pending_counted > conversation_delay / 2) {
+    if (pending_added - pending_counted > entry_prefetch_at) {
       const PendingPacket& halfway =
-          pending[(pending_added - 1 - conversation_delay / 2) % conversation_delay];
+          pending[(pending_added - 1 - entry_prefetch_at) % conversation_delay];
       halfway.table->prefetch_entry(halfway.hash);
     }
   }
@@ -408,16 +431,18 @@ CaptureStats StatsCollector::finish(const StatsOptions& options) {
   stats.protocols =
       ranked(std::move(protocols), 0, [](const ProtocolCount& p) { return p.packets; });
 
-  std::vector<Talker> talkers(s.talkers.entries().begin(), s.talkers.entries().end());
+  std::vector<Talker> talkers;
+  talkers.reserve(s.talkers.size());
+  for (std::size_t i = 0; i < s.talkers.size(); ++i) talkers.push_back(s.talkers[i]);
   stats.talker_count = talkers.size();
   stats.top_by_bytes = ranked(talkers, options.top, [](const Talker& t) { return t.bytes(); });
   stats.top_by_packets =
       ranked(std::move(talkers), options.top, [](const Talker& t) { return t.packets(); });
 
-  stats.tcp_count = s.tcp.entries().size();
-  stats.udp_count = s.udp.entries().size();
-  stats.tcp = ranked_conversations(s.tcp.entries(), options.top);
-  stats.udp = ranked_conversations(s.udp.entries(), options.top);
+  stats.tcp_count = s.tcp.size();
+  stats.udp_count = s.udp.size();
+  stats.tcp = ranked_conversations(s.tcp, options.top);
+  stats.udp = ranked_conversations(s.udp, options.top);
 
   std::vector<NameCount> names;
   names.reserve(s.dns.size());

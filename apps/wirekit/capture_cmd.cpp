@@ -41,7 +41,7 @@ void for_each_packet(capture::PcapFile& file, Use use) {
   while (file.next(frame)) {
     capture::dissect_into(packet, frame.link_type, frame.timestamp, frame.bytes,
                           frame.original_length);
-    use(packet, frame);
+    use(packet);
   }
 }
 
@@ -51,9 +51,18 @@ void check_whole(const capture::PcapFile& file) {
   }
 }
 
-struct StatsFlags {
+// The capture file and BPF filter every `pcap` subcommand takes.
+struct FileFlags {
   std::string file;
   std::string filter;
+};
+
+void add_file_options(CLI::App& command, FileFlags& flags) {
+  command.add_option("file", flags.file, "pcap or pcapng file ('-': standard input)")->required();
+  command.add_option("-f,--filter", flags.filter, "Only packets matching this BPF filter");
+}
+
+struct StatsFlags : FileFlags {
   bool json = false;
   std::size_t top = 10;
   std::string html;
@@ -62,8 +71,7 @@ struct StatsFlags {
 int pcap_stats(const StatsFlags& flags) {
   capture::PcapFile file(flags.file, flags.filter);
   capture::StatsCollector collector;
-  for_each_packet(
-      file, [&](const capture::Packet& packet, const capture::Frame&) { collector.add(packet); });
+  for_each_packet(file, [&](const capture::Packet& packet) { collector.add(packet); });
   const capture::CaptureStats stats = collector.finish({.top = flags.top});
   if (!flags.html.empty()) {
     capture::write_html_report(stats, flags.html, {.source = flags.file, .filter = flags.filter});
@@ -77,9 +85,7 @@ int pcap_stats(const StatsFlags& flags) {
   return 0;
 }
 
-struct ListFlags {
-  std::string file;
-  std::string filter;
+struct ListFlags : FileFlags {
   bool json = false;
 };
 
@@ -89,7 +95,7 @@ int pcap_list(const ListFlags& flags) {
                                             : capture::PacketListing::Style::addresses);
   Output out;
   listing.begin(out.text());
-  for_each_packet(file, [&](const capture::Packet& packet, const capture::Frame&) {
+  for_each_packet(file, [&](const capture::Packet& packet) {
     listing.append(out.text(), packet);
     out.flush_if_full();
   });
@@ -99,15 +105,10 @@ int pcap_list(const ListFlags& flags) {
   return 0;
 }
 
-struct CredsFlags {
-  std::string file;
-  std::string filter;
-};
-
-int pcap_creds(const CredsFlags& flags) {
+int pcap_creds(const FileFlags& flags) {
   capture::PcapFile file(flags.file, flags.filter);
   Output out;
-  for_each_packet(file, [&](const capture::Packet& packet, const capture::Frame&) {
+  for_each_packet(file, [&](const capture::Packet& packet) {
     out.text() += capture::tutorial_alert(packet);
     out.flush_if_full();
   });
@@ -197,8 +198,7 @@ void add_capture_commands(CLI::App& app, Action& action) {
   static StatsFlags stats;
   CLI::App* st = pcap->add_subcommand(
       "stats", "Packets, bytes, protocols, top talkers, TCP/UDP conversations, DNS names");
-  st->add_option("file", stats.file, "pcap or pcapng file ('-': standard input)")->required();
-  st->add_option("-f,--filter", stats.filter, "Only packets matching this BPF filter");
+  add_file_options(*st, stats);
   st->add_flag("--json", stats.json, "Print JSON");
   st->add_option("--top", stats.top,
                  "Entries of each ranking and conversation table (0: all, as tshark -z conv)")
@@ -209,17 +209,15 @@ void add_capture_commands(CLI::App& app, Action& action) {
   static ListFlags list;
   CLI::App* l = pcap->add_subcommand(
       "list", "One line per packet: Source IP, Destination IP, Protocol (the §14.2 program)");
-  l->add_option("file", list.file, "pcap or pcapng file ('-': standard input)")->required();
-  l->add_option("-f,--filter", list.filter, "Only packets matching this BPF filter");
+  add_file_options(*l, list);
   l->add_flag("--json", list.json,
               "Print a JSON array: number, time, src, dst, protocol, transport, length, info");
   l->callback([&action] { action = [] { return pcap_list(list); }; });
 
-  static CredsFlags creds;
+  static FileFlags creds;
   CLI::App* c = pcap->add_subcommand(
       "creds", "Plaintext POP3/SMTP/IMAP/FTP/HTTP credentials in a capture (§9.1, offline)");
-  c->add_option("file", creds.file, "pcap or pcapng file ('-': standard input)")->required();
-  c->add_option("-f,--filter", creds.filter, "Only packets matching this BPF filter");
+  add_file_options(*c, creds);
   c->callback([&action] { action = [] { return pcap_creds(creds); }; });
 }
 

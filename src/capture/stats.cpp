@@ -472,7 +472,7 @@ std::string_view address_text(const Address& address, std::array<char, Address::
 void append_size(Buffer& out, std::uint64_t bytes) {
   static constexpr std::array<const char*, 4> units = {"kB", "MB", "GB", "TB"};
   if (bytes / 1000 < 10) {
-    fmt::format_to(std::back_inserter(out), "{} bytes", bytes);
+    fmt::format_to(fmt::appender(out), "{} bytes", bytes);
     return;
   }
   std::uint64_t value = bytes / 1000;
@@ -481,7 +481,7 @@ void append_size(Buffer& out, std::uint64_t bytes) {
     value /= 1000;
     ++unit;
   }
-  fmt::format_to(std::back_inserter(out), "{} {}", value, units[unit]);
+  fmt::format_to(fmt::appender(out), "{} {}", value, units[unit]);
 }
 
 double seconds(std::chrono::nanoseconds d) {
@@ -519,8 +519,10 @@ const char* rule =
 void append_conversation_table(std::string& out, const char* protocol,
                                const std::vector<Conversation>& conversations,
                                Timestamp capture_start, const std::string& filter) {
+  // Written field by field with explicit padding: with --top 0 this is a line per
+  // conversation, and fmt's width handling (which counts code points) would dominate.
   Buffer b;
-  auto it = std::back_inserter(b);
+  const fmt::appender it(b);
   fmt::format_to(it, "{}{} Conversations\nFilter:{}\n", rule, protocol,
                  filter.empty() ? "<No Filter>" : filter);
   fmt::format_to(it,
@@ -532,23 +534,34 @@ void append_conversation_table(std::string& out, const char* protocol,
                  "            |\n",
                  "");
   std::array<char, Address::max_text> text{};
-  Buffer endpoint, size;
+  const auto pad_from = [&b](std::size_t start, std::size_t width) {
+    for (std::size_t n = b.size() - start; n < width; ++n) b.push_back(' ');
+  };
+  const auto endpoint = [&](const Address& address, std::uint16_t port) {
+    const std::size_t start = b.size();
+    b.append(address_text(address, text));
+    b.push_back(':');
+    b.append(std::string_view(fmt::format_int(port).c_str()));
+    pad_from(start, 26);
+  };
   for (const Conversation& c : conversations) {
-    endpoint.clear();
-    fmt::format_to(std::back_inserter(endpoint), "{}:{}", address_text(c.a, text), c.port_a);
-    fmt::format_to(it, "{:26} <-> ", std::string_view(endpoint.data(), endpoint.size()));
-    endpoint.clear();
-    fmt::format_to(std::back_inserter(endpoint), "{}:{}", address_text(c.b, text), c.port_b);
-    fmt::format_to(it, "{:26}", std::string_view(endpoint.data(), endpoint.size()));
+    endpoint(c.a, c.port_a);
+    b.append(std::string_view(" <-> "));
+    endpoint(c.b, c.port_b);
     const std::array<std::pair<std::uint64_t, std::uint64_t>, 3> columns = {{
         {c.frames_b_to_a, c.bytes_b_to_a},
         {c.frames_a_to_b, c.bytes_a_to_b},
         {c.frames(), c.bytes()},
     }};
     for (const auto& [frames, bytes] : columns) {
-      size.clear();
-      append_size(size, bytes);
-      fmt::format_to(it, "  {:6} {:9}", frames, std::string_view(size.data(), size.size()));
+      b.append(std::string_view("  "));
+      const fmt::format_int count(frames);
+      for (std::size_t n = count.size(); n < 6; ++n) b.push_back(' ');
+      b.append(std::string_view(count.data(), count.size()));
+      b.push_back(' ');
+      const std::size_t start = b.size();
+      append_size(b, bytes);
+      pad_from(start, 9);
     }
     const double start = tshark_seconds(c.first - capture_start);
     fmt::format_to(it, "  {:14.9f}   {:12.4f}\n", start,

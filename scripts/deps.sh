@@ -20,6 +20,7 @@ test_pkgs=(
   python3-cryptography python3-jwt   # Fernet and PyJWT peers of the token tests
   iproute2 procps
   tshark tcpdump   # differential references of the capture tests
+  python3-psutil   # the tutorial's §9.2 library, a reference of the connection-listing tests
 )
 bench_pkgs=(wrk socat time bc gcc nginx python3-aiohttp python3-cryptography python3-jwt openssl)
 

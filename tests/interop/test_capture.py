@@ -564,6 +564,17 @@ def test_frames_cut_short_are_counted_as_truncated(tmp_path):
     assert stats["captured_bytes"] < stats["bytes"]
 
 
+def test_cut_dns_query_shows_no_invented_id(tmp_path):
+    """A DNS query cut 4 bytes into its header: the ID was captured (tshark: "Standard query
+    0x1234"); wirekit may show it or leave it out, but not show another."""
+    full = ethernet(ETH_IPV4, ipv4(17, "10.0.0.1", "10.0.0.53",
+                                   udp(40000, 53, dns_query(0x1234, "www.example.com"))))
+    path = write_pcap(tmp_path / "cut-dns.pcap", [(full[:46], len(full))], snaplen=46)
+    assert tshark_fields(path, "_ws.col.Info")[0][0].startswith("Standard query 0x1234")
+    info = wirekit_json("pcap", "list", path, "--json")[0]["info"]
+    assert re.search(r"0x(?!1234)[0-9a-f]{4}", info) is None, info
+
+
 def test_impossible_headers_are_counted_as_malformed(tmp_path):
     frames = [
         pad(ethernet(ETH_IPV4, b"\x7f" + bytes(30))),                    # IP version 7
@@ -678,18 +689,37 @@ def test_live_capture_on_loopback(spawn, tmp_path):
 
 
 @pytest.mark.skipif(can_capture() is not None, reason=str(can_capture()))
-def test_live_capture_to_a_file_tshark_reads(spawn, tmp_path):
+@pytest.mark.parametrize("interface", ["lo", "any"])  # Ethernet, and Linux cooked capture v2
+def test_live_capture_to_a_file_tshark_reads(spawn, tmp_path, interface):
     port = free_port()
     out = tmp_path / "live.pcap"
-    sniff = spawn([WIREKIT, "sniff", "-i", "lo", "-f", f"tcp port {port}", "-c", "10", "-w", out,
-                   "--duration", "20s"])
+    sniff = spawn([WIREKIT, "sniff", "-i", interface, "-f", f"tcp port {port}", "-c", "10",
+                   "-w", out, "--duration", "20s"])
     with loopback_listener(port) as listener:
         send_until(listener, b"written to a file", exited(sniff))
     assert sniff.wait(timeout=25) == 0, sniff.stderr_text
     rows = tshark_fields(out, "tcp.srcport", "tcp.dstport")
     assert len(rows) == 10
     assert all(str(port) in row for row in rows)
+    assert wirekit_packets(out) == tshark_packets(out)
     assert not (tmp_path / "live.pcap.part").exists()
+
+
+@pytest.mark.skipif(can_capture() is not None, reason=str(can_capture()))
+def test_live_capture_keeps_snaplen_bytes(spawn, tmp_path):
+    port = free_port()
+    out = tmp_path / "snapped.pcap"
+    sniff = spawn([WIREKIT, "sniff", "-i", "lo", "-f", f"tcp port {port}", "-c", "8", "-w", out,
+                   "--snaplen", "64", "--no-promisc", "--duration", "20s"])
+    with loopback_listener(port) as listener:
+        send_until(listener, bytes(1000), exited(sniff))
+    assert sniff.wait(timeout=25) == 0, sniff.stderr_text
+    lengths = [(int(c), int(w)) for c, w in tshark_fields(out, "frame.cap_len", "frame.len")]
+    assert len(lengths) == 8 and all(captured <= 64 for captured, _ in lengths)
+    assert any(wire > 1000 for _, wire in lengths), lengths
+    stats = wirekit_json("pcap", "stats", out, "--json")
+    assert stats["bytes"] == sum(w for _, w in lengths)
+    assert stats["captured_bytes"] == sum(c for c, _ in lengths)
 
 
 @pytest.mark.skipif(can_capture() is not None, reason=str(can_capture()))

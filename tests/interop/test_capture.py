@@ -7,6 +7,7 @@ loopback when this process may capture.
 Where tshark uses what it learnt from other packets (IP reassembly, the protocol a conversation
 has carried), wirekit names each packet on its own, as docs/capture.md and packet.hpp say; the
 test states each such packet with both names and the reason (`KNOWN_DIFFERENCES`)."""
+import base64
 import ipaddress
 import json
 import os
@@ -451,6 +452,29 @@ def test_credentials_in_hand_built_pop3_session(captures):
     assert "[*] Destination: 10.0.4.2\n[*] USER carol\n" in result.stdout
     assert "[*] Destination: 10.0.4.2\n[*] PASS s3cret\n" in result.stdout
     assert "+OK" not in result.stdout
+
+
+def test_credentials_of_every_protocol(tmp_path):
+    """HTTP Basic, SMTP AUTH PLAIN, FTP PASS and a lower-case IMAP login: each alerts with its
+    destination and the payload (line ends shown escaped, as the tutorial's str() shows them)."""
+    basic = base64.b64encode(b"alice:wonderland")
+    logins = [("10.1.0.2", 80, b"GET /private HTTP/1.1\r\nHost: h\r\nAuthorization: Basic " +
+               basic + b"\r\n\r\n"),
+              ("10.1.0.3", 25, b"AUTH PLAIN AGJvYgBzZWNyZXQ=\r\n"),
+              ("10.1.0.4", 21, b"PASS ftp-secret\r\n"),
+              ("10.1.0.5", 143, b"a1 login bob pw\r\n")]
+    frames = [pad(ethernet(ETH_IPV4, ipv4(6, "10.1.0.1", dst, tcp(40100 + i, port, payload))))
+              for i, (dst, port, payload) in enumerate(logins)]
+    # Not a login: the server's greeting.
+    frames.append(pad(ethernet(ETH_IPV4, ipv4(6, "10.1.0.5", "10.1.0.1",
+                                              tcp(143, 40103, b"* OK IMAP ready\r\n")))))
+    path = write_pcap(tmp_path / "logins.pcap", frames)
+    result = wirekit("pcap", "creds", path)
+    assert result.returncode == 0, result.stderr
+    expected = "".join(f"[*] Destination: {dst}\n[*] "
+                       + payload.decode().rstrip("\r\n").replace("\r\n", "\\r\\n") + "\n"
+                       for dst, _, payload in logins)
+    assert result.stdout == expected
 
 
 # ---- the HTML report -----------------------------------------------------------------------

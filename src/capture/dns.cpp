@@ -131,9 +131,10 @@ void detail::dissect_dns(Packet& p, Bytes message, Dns::Flavor flavor) noexcept 
   dns.message = message;
   const Problem shortage =
       p.frame.size() < p.original_length ? Problem::truncated : Problem::malformed;
+  // A header cut short still shows what was captured of it, as tshark does: the ID, the flags.
+  if (message.size() >= 2) dns.id = load16(message.data());
+  if (message.size() >= 4) dns.flags = load16(message.data() + 2);
   if (message.size() < header_size) return set_problem(p, shortage, Layer::application);
-  dns.id = load16(message.data());
-  dns.flags = load16(message.data() + 2);
   dns.question_count = load16(message.data() + 4);
   dns.answer_count = load16(message.data() + 6);
   dns.authority_count = load16(message.data() + 8);

@@ -32,17 +32,27 @@ class Output {
   std::string text_;
 };
 
-// Reads every frame of `file`, dissects it and hands the packet to `use`; reports a file cut
-// short or damaged after everything before the damage was used.
+// Reads every frame of `file`, dissects it, shows it to `flows` when given, and hands the
+// packet to `use`; reports a file cut short or damaged after everything before the damage was
+// used.
 template <class Use>
-void for_each_packet(capture::PcapFile& file, Use use) {
+void for_each_packet(capture::PcapFile& file, capture::FlowTable* flows, Use use) {
   capture::Frame frame;
   capture::Packet packet;
   while (file.next(frame)) {
     capture::dissect_into(packet, frame.link_type, frame.timestamp, frame.bytes,
                           frame.original_length);
+    if (flows) flows->observe(packet);
     use(packet);
   }
+}
+
+// The per-packet views name a packet as tshark does, which takes what earlier packets of its
+// conversation said (a TLS 1.3 session's version, the segment that ends an HTTP message): a
+// flow table sees each packet first. Of a file it keeps every conversation, as tshark does
+// (up to four million: ~250 MB); a live capture keeps the table's default bounds.
+capture::FlowLimits whole_file_flows() {
+  return {.max_flows = 4'000'000, .idle_timeout = std::chrono::nanoseconds::zero()};
 }
 
 void check_whole(const capture::PcapFile& file) {
@@ -71,7 +81,7 @@ struct StatsFlags : FileFlags {
 int pcap_stats(const StatsFlags& flags) {
   capture::PcapFile file(flags.file, flags.filter);
   capture::StatsCollector collector;
-  for_each_packet(file, [&](const capture::Packet& packet) { collector.add(packet); });
+  for_each_packet(file, nullptr, [&](const capture::Packet& packet) { collector.add(packet); });
   const capture::CaptureStats stats = collector.finish({.top = flags.top});
   if (!flags.html.empty()) {
     capture::write_html_report(stats, flags.html, {.source = flags.file, .filter = flags.filter});
@@ -94,8 +104,9 @@ int pcap_list(const ListFlags& flags) {
   capture::PacketListing listing(flags.json ? capture::PacketListing::Style::json
                                             : capture::PacketListing::Style::addresses);
   Output out;
+  capture::FlowTable flows(whole_file_flows());
   listing.begin(out.text());
-  for_each_packet(file, [&](const capture::Packet& packet) {
+  for_each_packet(file, &flows, [&](const capture::Packet& packet) {
     listing.append(out.text(), packet);
     out.flush_if_full();
   });
@@ -108,7 +119,7 @@ int pcap_list(const ListFlags& flags) {
 int pcap_creds(const FileFlags& flags) {
   capture::PcapFile file(flags.file, flags.filter);
   Output out;
-  for_each_packet(file, [&](const capture::Packet& packet) {
+  for_each_packet(file, nullptr, [&](const capture::Packet& packet) {
     out.text() += capture::tutorial_alert(packet);
     out.flush_if_full();
   });
@@ -135,6 +146,7 @@ int sniff(SniffFlags flags) {
   std::optional<capture::PcapWriter> writer;
   if (!flags.write.empty()) writer.emplace(flags.write, live.link_type(), live.snapshot_length());
   capture::PacketListing listing(capture::PacketListing::Style::summary);
+  capture::FlowTable flows;
   capture::Packet packet;
   std::uint64_t captured = 0;
   Output out;
@@ -144,6 +156,7 @@ int sniff(SniffFlags flags) {
     co_await live.run(limits, [&](const capture::Frame& frame) {
       capture::dissect_into(packet, frame.link_type, frame.timestamp, frame.bytes,
                             frame.original_length);
+      flows.observe(packet);
       ++captured;
       if (writer) writer->write(frame);
       if (flags.creds) {

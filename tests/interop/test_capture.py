@@ -23,7 +23,7 @@ import pytest
 
 from conftest import EXAMPLES, PYTHON, WIREKIT, free_port, run, tutorial
 
-PCAPGEN = Path(__file__).resolve().parents[3] / "shared" / "peers" / "misc" / "pcapgen.py"
+PCAPGEN = Path(__file__).resolve().parents[1] / "peers" / "pcapgen.py"  # a copy of shared/peers/misc/pcapgen.py
 TSHARK = ["tshark", "-n"]
 
 # ---- building frames -----------------------------------------------------------------------

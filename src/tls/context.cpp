@@ -3,9 +3,10 @@
 #include <cstdio>
 #include <cstring>
 
-#include <fnmatch.h>
+#include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
+#include <strings.h>
 
 #include <wirekit/tls/context.hpp>
 

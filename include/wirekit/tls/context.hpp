@@ -59,6 +59,7 @@ class ClientContext {
 
   const ClientOptions& options() const noexcept;
 
+  // Internal: what the connections made with this context share (src/tls).
   struct State;
   State& state() const noexcept { return *state_; }
 
@@ -97,6 +98,7 @@ class ServerContext {
 
   const ServerOptions& options() const noexcept;
 
+  // Internal: the loaded certificates and ticket keys the connections share (src/tls).
   struct State;
   State& state() const noexcept { return *state_; }
 

@@ -336,6 +336,12 @@ Task<CaptureEnd> LiveCapture::run(CaptureLimits limits,
   const Clock::time_point deadline = Clock::now() + limits.duration;
   std::uint64_t seen = 0;
   Frame frame;
+  // However the run ends, the descriptor leaves the loop's epoll now, while the loop exists:
+  // the capture may outlive the loop (a program reads counts() after its runtime is gone).
+  struct LeaveLoop {
+    IoSource& source;
+    ~LeaveLoop() { source.detach(); }
+  } leave_loop{handle_->source};
   for (;;) {
     if (limits.count != 0 && seen >= limits.count) co_return CaptureEnd::count_reached;
     Duration left{};

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <initializer_list>
 #include <span>
 #include <string_view>
@@ -121,8 +122,15 @@ inline Bytes padded(Bytes frame) {
   return frame;
 }
 
-inline Packet dissect_bytes(const Bytes& frame, LinkType link = LinkType::ethernet) {
-  return dissect(link, Timestamp{}, frame, static_cast<std::uint32_t>(frame.size()));
+// A Packet views its frame's bytes: the frame is kept here for the rest of the test program,
+// so that a test may dissect a temporary and still read the packet afterwards (info(), names).
+// `original_length` is the frame's length on the wire (default: all of it was captured).
+inline Packet dissect_bytes(Bytes frame, LinkType link = LinkType::ethernet,
+                            std::size_t original_length = 0) {
+  static std::deque<Bytes> kept;
+  const Bytes& stored = kept.emplace_back(std::move(frame));
+  const std::size_t on_wire = original_length != 0 ? original_length : stored.size();
+  return dissect(link, Timestamp{}, stored, static_cast<std::uint32_t>(on_wire));
 }
 
 }  // namespace wirekit::capture::test

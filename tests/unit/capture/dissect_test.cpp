@@ -522,8 +522,8 @@ TEST(Dissect, TruncatedAtEveryByte) {
 // A 54-byte snapshot length of pcapgen's frames, as tshark 4.0 shows them.
 TEST(Dissect, SnappedFramesAsTsharkShowsThem) {
   const auto snap = [](const Bytes& frame) {
-    const Bytes cut(frame.begin(), frame.begin() + 54);
-    return dissect(LinkType::ethernet, Timestamp{}, cut, static_cast<std::uint32_t>(frame.size()));
+    return dissect_bytes(Bytes(frame.begin(), frame.begin() + 54), LinkType::ethernet,
+                         frame.size());
   };
   const Packet tcp_data = snap(eth(0x0800, ipv4(6, tcp(30001, 443, 1, ack | psh, zeros(40)))));
   EXPECT_TRUE(tcp_data.ok());  // only payload nobody reads was cut

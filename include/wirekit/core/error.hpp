@@ -18,17 +18,17 @@ namespace wirekit {
 
 // Causes that are not OS errors.
 enum class errc {
-  cancelled = 1,     // the task's stop_token was triggered while the operation was pending
-  timed_out,         // a deadline passed (with_timeout, connect/read timeouts)
-  invalid_argument,  // input the caller gave is malformed (address, port, duration, option)
-  resolve_failed,    // DNS gave no address for a name
-  protocol_error,    // the peer sent bytes that break the protocol
-  limit_exceeded,    // a configured size or count limit was reached
-  closed,            // the object was closed before or during the operation
-  unexpected_eof,    // the peer closed while more bytes were required
-  invalid_token,     // a Fernet token or JWT failed verification
-  token_expired,     // a JWT's exp has passed (the signature itself was valid)
-  tls_failed,        // a TLS handshake or record failed (version, cipher, alert, bad record)
+  cancelled = 1,         // the task's stop_token was triggered while the operation was pending
+  timed_out,             // a deadline passed (with_timeout, connect/read timeouts)
+  invalid_argument,      // input the caller gave is malformed (address, port, duration, option)
+  resolve_failed,        // DNS gave no address for a name
+  protocol_error,        // the peer sent bytes that break the protocol
+  limit_exceeded,        // a configured size or count limit was reached
+  closed,                // the object was closed before or during the operation
+  unexpected_eof,        // the peer closed while more bytes were required
+  invalid_token,         // a Fernet token or JWT failed verification
+  token_expired,         // a JWT's exp has passed (the signature itself was valid)
+  tls_failed,            // a TLS handshake or record failed (version, cipher, alert, bad record)
   certificate_rejected,  // the peer's certificate failed verification (CA, name, dates)
 };
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <wirekit/core/error.hpp>
+#include <wirekit/core/file.hpp>
 #include <wirekit/core/log.hpp>
 #include <wirekit/core/loop.hpp>
 #include <wirekit/core/runtime.hpp>

@@ -1,14 +1,13 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstdio>
-#include <memory>
 #include <numbers>
 
 #include <fmt/format.h>
 
 #include <wirekit/capture/report.hpp>
 #include <wirekit/core/error.hpp>
+#include <wirekit/core/file.hpp>
 
 namespace wirekit::capture {
 
@@ -389,22 +388,7 @@ std::string render_html_report(const CaptureStats& stats, const ReportOptions& o
 
 void write_html_report(const CaptureStats& stats, const std::string& path,
                        const ReportOptions& options) {
-  const std::string page = render_html_report(stats, options);
-  const std::string part = path + ".part";
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(part.c_str(), "wb"), std::fclose);
-  if (!file) throw_errno("cannot write " + part);
-  const bool written = std::fwrite(page.data(), 1, page.size(), file.get()) == page.size() &&
-                       std::fflush(file.get()) == 0;
-  const int err = errno;
-  if (std::fclose(file.release()) != 0 || !written) {
-    std::remove(part.c_str());
-    throw_errno("cannot write " + part, written ? errno : err);
-  }
-  if (std::rename(part.c_str(), path.c_str()) != 0) {
-    const int rename_err = errno;
-    std::remove(part.c_str());
-    throw_errno("cannot rename " + part + " to " + path, rename_err);
-  }
+  write_file_atomically(path, render_html_report(stats, options));
 }
 
 }  // namespace wirekit::capture

@@ -1,19 +1,16 @@
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
+#include <memory>
 #include <system_error>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
-#include <unistd.h>
 
+#include <wirekit/core/file.hpp>
 #include <wirekit/net/tcp.hpp>
 #include <wirekit/tls/stream.hpp>
 #include <wirekit/tls/tools.hpp>
@@ -206,39 +203,6 @@ SelfSigned make_self_signed(const SelfSignedOptions& options) {
   return {pem_of(ca.get()), pem_of(ca_key.get()), pem_of(cert.get()), pem_of(key.get())};
 }
 
-namespace {
-
-// Writes `path` whole or not at all: into path.part, then renamed.
-void write_file(const std::filesystem::path& path, std::string_view data, mode_t mode) {
-  const std::string part = path.string() + ".part";
-  const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) throw_errno("write " + part);
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      ::unlink(part.c_str());
-      throw_errno("write " + part, err);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(part.c_str());
-    throw_errno("write " + part, err);
-  }
-  if (::rename(part.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(part.c_str());
-    throw_errno("rename " + part, err);
-  }
-}
-
-}  // namespace
-
 std::vector<std::filesystem::path> write_self_signed(const SelfSigned& files,
                                                      const std::filesystem::path& dir) {
   std::error_code ec;
@@ -253,7 +217,7 @@ std::vector<std::filesystem::path> write_self_signed(const SelfSigned& files,
   for (const auto& [name, data] : outputs) {
     const bool secret = name.ends_with("key.pem");
     written.push_back(dir / name);
-    write_file(written.back(), *data, secret ? 0600 : 0644);
+    write_file_atomically(written.back(), *data, secret ? 0600 : 0644);
   }
   return written;
 }

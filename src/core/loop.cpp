@@ -1,6 +1,8 @@
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
+#include <mutex>
 #include <utility>
 
 #include <sys/epoll.h>
@@ -122,8 +124,30 @@ class EventLoop::Wakeup final : public detail::EpollEntry {
   int fd_;
 };
 
+namespace {
+
+// A write to a peer that hung up raises SIGPIPE, whose default action kills the process: one
+// client closing early would end a server. send() takes MSG_NOSIGNAL, but sendfile(), write()
+// to a pipe and OpenSSL's writes cannot, so every program that runs a loop ignores the signal
+// and sees EPIPE instead. A handler the program installed itself is left alone.
+void ignore_sigpipe() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction current {};
+    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      struct sigaction ignore {};
+      ignore.sa_handler = SIG_IGN;
+      ::sigemptyset(&ignore.sa_mask);
+      ::sigaction(SIGPIPE, &ignore, nullptr);
+    }
+  });
+}
+
+}  // namespace
+
 EventLoop::EventLoop() : epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)), now_(Clock::now()) {
   if (epoll_fd_ < 0) throw_errno("epoll_create1");
+  ignore_sigpipe();
   wakeup_ = std::make_unique<Wakeup>();
   watch(wakeup_->fd(), *wakeup_, EPOLLIN);
   detached_ = std::make_unique<TaskGroup>(TaskGroup::OnError::log);

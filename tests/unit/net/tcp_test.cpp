@@ -1,3 +1,4 @@
+#include <array>
 #include <chrono>
 #include <string>
 
@@ -126,6 +127,54 @@ TEST(Tcp, SendFileSendsTheRequestedRange) {
   EXPECT_EQ(test::run(scenario()), "56789abcde");
   ::close(fd);
   ::unlink(path);
+}
+
+// Each test runs in a process of its own (gtest_discover_tests), so SIGPIPE starts with its
+// default action here: were it not ignored, the sendfile() below would kill the test.
+TEST(Tcp, SendFileToAPeerThatHungUpFailsWithoutSigpipe) {
+  char path[] = "/tmp/wirekit-sendfile-XXXXXX";
+  const int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::unlink(path);
+  const std::string content(8 << 20, 'x');
+  ASSERT_EQ(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+  auto scenario = [fd, &content]() -> Task<std::error_code> {
+    TcpListener listener = TcpListener::bind(loopback_any_port);
+    std::error_code failure;
+    auto sender = [&]() -> Task<void> {
+      TcpStream s = co_await listener.accept();
+      try {
+        co_await s.send_file(fd, 0, content.size());
+      } catch (const Error& e) {
+        failure = e.code();
+      }
+    };
+    auto reader = [&]() -> Task<void> {
+      TcpStream c = co_await TcpStream::connect(listener.local_address());
+      std::array<std::byte, 1000> some;
+      co_await c.read_exact(some);  // as `curl ... | head -c 1000` does
+      // Hang up while the sender is still at it: a FIN first, then a close with bytes unread.
+      // The reset then meets a connection in CLOSE_WAIT, whose next write is EPIPE.
+      co_await c.shutdown_write();
+      co_await sleep(std::chrono::milliseconds(100));
+    };
+    co_await when_all(sender(), reader());
+    co_return failure;
+  };
+  const std::error_code failure = test::run(scenario());
+  ::close(fd);
+  EXPECT_TRUE(failure == std::errc::broken_pipe || failure == std::errc::connection_reset)
+      << failure.message();
+}
+
+TEST(Tcp, WritesToAClosedPipeFailWithEpipeOnceALoopExists) {
+  test::run([]() -> Task<void> { co_return; }());
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ::close(fds[0]);
+  EXPECT_EQ(::write(fds[1], "x", 1), -1);
+  EXPECT_EQ(errno, EPIPE);
+  ::close(fds[1]);
 }
 
 TEST(Tcp, ConnectionRefusedNamesTheAddress) {

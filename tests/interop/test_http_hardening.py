@@ -1,0 +1,58 @@
+"""Defects found by outside test suites and abusive clients (issue 12), each pinned by a test
+that failed before its fix."""
+import socket
+import subprocess
+import time
+
+import requests
+
+from conftest import start_static
+
+BIG = 20 * 1024 * 1024
+
+
+def big_root(tmp_path):
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "big.bin").write_bytes(b"\x5a" * BIG)
+    (root / "small.txt").write_text("still here\n")
+    return root
+
+
+def assert_still_serving(server, port):
+    assert server.proc.poll() is None, f"the server died (exit {server.proc.returncode})"
+    r = requests.get(f"http://127.0.0.1:{port}/small.txt", timeout=5)
+    assert r.status_code == 200 and r.text == "still here\n"
+
+
+def test_a_client_that_hangs_up_mid_file_does_not_kill_the_server(spawn, tmp_path):
+    # `curl -s URL | head -c 1000`: head exits after 1000 bytes, curl closes, and the server's
+    # sendfile() meets a closed socket (SIGPIPE, exit 141, before the fix).
+    server, port = start_static(spawn, big_root(tmp_path))
+    for _ in range(3):
+        out = subprocess.run(
+            f"curl -s http://127.0.0.1:{port}/big.bin | head -c 1000", shell=True,
+            capture_output=True, timeout=20)
+        assert out.stdout == b"\x5a" * 1000
+        time.sleep(0.2)
+    assert_still_serving(server, port)
+
+
+def test_a_slow_reader_that_gives_up_does_not_kill_the_server(spawn, tmp_path):
+    server, port = start_static(spawn, big_root(tmp_path))
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            got = 0
+            while got < 64 * 1024:  # read a little, slowly
+                chunk = s.recv(4096)
+                assert chunk
+                got += len(chunk)
+                time.sleep(0.01)
+            # Say goodbye (FIN) while the server is still sending, then close with its bytes
+            # unread: the reset meets a connection in CLOSE_WAIT, whose next write is EPIPE.
+            s.shutdown(socket.SHUT_WR)
+            time.sleep(0.3)
+        time.sleep(0.2)
+    assert_still_serving(server, port)

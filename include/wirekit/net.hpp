@@ -4,6 +4,7 @@
 
 #include <wirekit/core.hpp>
 #include <wirekit/net/address.hpp>
+#include <wirekit/net/buffered_stream.hpp>
 #include <wirekit/net/pipe.hpp>
 #include <wirekit/net/protocol.hpp>
 #include <wirekit/net/resolver.hpp>

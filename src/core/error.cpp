@@ -35,6 +35,8 @@ class Category final : public std::error_category {
         return "TLS failed";
       case errc::certificate_rejected:
         return "certificate rejected";
+      case errc::misuse:
+        return "misuse of the API";
     }
     return "unknown error";
   }

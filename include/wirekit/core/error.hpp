@@ -30,6 +30,8 @@ enum class errc {
   token_expired,         // a JWT's exp has passed (the signature itself was valid)
   tls_failed,            // a TLS handshake or record failed (version, cipher, alert, bad record)
   certificate_rejected,  // the peer's certificate failed verification (CA, name, dates)
+  misuse,  // the program broke a contract of the API (a socket used from another loop's
+           // thread, a blocking one-liner called on a loop thread): a bug to fix, not input
 };
 
 const std::error_category& category() noexcept;

@@ -5,9 +5,11 @@
 //   int main() { return wirekit::run(answer()) == 42 ? 0 : 1; }
 #pragma once
 
+#include <wirekit/core/completion.hpp>
 #include <wirekit/core/error.hpp>
 #include <wirekit/core/file.hpp>
 #include <wirekit/core/log.hpp>
+#include <wirekit/core/log_sink.hpp>
 #include <wirekit/core/loop.hpp>
 #include <wirekit/core/runtime.hpp>
 #include <wirekit/core/sync.hpp>

@@ -145,7 +145,17 @@ void ignore_sigpipe() {
 
 }  // namespace
 
-EventLoop::EventLoop() : epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)), now_(Clock::now()) {
+bool LoopHandle::post(std::function<void()> fn) {
+  const std::lock_guard lock(mutex_);
+  if (loop_ == nullptr) return false;
+  loop_->post(std::move(fn));
+  return true;
+}
+
+EventLoop::EventLoop()
+    : handle_(std::make_shared<LoopHandle>(*this)),
+      epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)),
+      now_(Clock::now()) {
   if (epoll_fd_ < 0) throw_errno("epoll_create1");
   ignore_sigpipe();
   wakeup_ = std::make_unique<Wakeup>();
@@ -154,6 +164,10 @@ EventLoop::EventLoop() : epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)), now_(Clock::
 }
 
 EventLoop::~EventLoop() {
+  {
+    const std::lock_guard lock(handle_->mutex_);
+    handle_->loop_ = nullptr;
+  }
   EventLoop* previous = std::exchange(running_loop, this);
   detached_.reset();
   services_.clear();

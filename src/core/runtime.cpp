@@ -107,6 +107,7 @@ class Runtime::SignalWatch final : public detail::EpollEntry {
       }
       if (runtime_.stop_token().stop_requested()) {
         log().warn("{} again: exiting now", ::strsignal(signo));
+        log().flush();  // _exit() skips the loop's teardown, which would write the queue
         ::_exit(128 + signo);
       }
       log().info("{}: shutting down gracefully (send it again to exit at once)",
@@ -146,6 +147,13 @@ Runtime::Runtime(RuntimeOptions options) {
 Runtime::~Runtime() = default;
 
 void Runtime::run_main(Task<void> main) {
+  if (EventLoop::running() != nullptr) {
+    // The loop of this thread would stall until the nested one is done, and every connection
+    // on it with it.
+    throw Error(errc::misuse,
+                "a blocking call (wirekit::run, http::get, ...) on an event loop's thread: "
+                "co_await the coroutine (Session::get, ...) instead");
+  }
   std::vector<std::thread> threads;
   threads.reserve(loops_.size() - 1);
   for (std::size_t i = 1; i < loops_.size(); ++i) {

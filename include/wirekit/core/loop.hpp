@@ -159,6 +159,20 @@ class IoSource final : public detail::EpollEntry {
   bool hung_up_ = false;
 };
 
+// A loop's address for threads that may outlive it (a pool job, a library's callback thread):
+// post() after the loop is gone does nothing and says so.
+class LoopHandle {
+ public:
+  explicit LoopHandle(EventLoop& loop) noexcept : loop_(&loop) {}
+  // Thread-safe: runs `fn` on the loop's thread, soon; false if the loop was destroyed.
+  bool post(std::function<void()> fn);
+
+ private:
+  friend class EventLoop;
+  std::mutex mutex_;
+  EventLoop* loop_;
+};
+
 class EventLoop {
  public:
   EventLoop();
@@ -179,8 +193,10 @@ class EventLoop {
   // Asks run() to return after the current iteration. Thread-safe.
   void stop() noexcept;
 
-  // Thread-safe: runs `fn` on this loop's thread, soon.
+  // Thread-safe: runs `fn` on this loop's thread, soon. From a thread that may outlive the
+  // loop, post through handle() instead.
   void post(std::function<void()> fn);
+  const std::shared_ptr<LoopHandle>& handle() const noexcept { return handle_; }
 
   // Loop thread only.
   void schedule(detail::Waiter& w) noexcept;
@@ -220,6 +236,7 @@ class EventLoop {
   void heap_place(std::size_t i, detail::TimerEntry* t) noexcept;
 
   class Wakeup;
+  std::shared_ptr<LoopHandle> handle_;
   int epoll_fd_ = -1;
   std::unique_ptr<Wakeup> wakeup_;
   Clock::time_point now_;

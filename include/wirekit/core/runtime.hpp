@@ -51,8 +51,8 @@ template <class R>
 struct BlockingCall {
   std::optional<Stored<R>> value;
   std::exception_ptr error;
-  std::coroutine_handle<> waiter;  // cleared if the awaiting frame is destroyed first
-  EventLoop* loop = nullptr;
+  std::coroutine_handle<> waiter;    // cleared if the awaiting frame is destroyed first
+  std::shared_ptr<LoopHandle> loop;  // the loop may be gone by the time the call returns
 };
 
 template <class R, class F>
@@ -66,7 +66,7 @@ class BlockingAwaiter {
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
     call_->waiter = h;
-    call_->loop = &EventLoop::current();
+    call_->loop = EventLoop::current().handle();
     ThreadPool::shared().submit([call = call_, fn = std::move(fn_)]() mutable {
       try {
         if constexpr (std::is_void_v<R>) {
@@ -78,7 +78,7 @@ class BlockingAwaiter {
       } catch (...) {
         call->error = std::current_exception();
       }
-      EventLoop* loop = call->loop;
+      const std::shared_ptr<LoopHandle> loop = call->loop;
       loop->post([call = std::move(call)] {
         if (call->waiter) std::exchange(call->waiter, {}).resume();
       });
@@ -132,8 +132,10 @@ Task<T> run_on(EventLoop& target, Task<T> task) {
 }
 
 struct RuntimeOptions {
-  std::size_t threads = 0;     // event loops; 0 = one per core
-  bool handle_signals = true;  // SIGINT/SIGTERM request a graceful stop; a second one exits
+  std::size_t threads = 0;  // event loops; 0 = one per core
+  // SIGINT/SIGTERM request a graceful stop, a second one exits. Off unless asked: a library
+  // does not take a program's signals (servers, and the CLI, ask).
+  bool handle_signals = false;
   // With handle_signals: SIGHUP runs this on loop 0 (re-read certificates, configuration).
   // A failure is logged and the program goes on with what it had.
   std::function<void()> on_reload;
@@ -152,7 +154,8 @@ class Runtime {
   EventLoop& loop(std::size_t i) noexcept { return *loops_[i]; }
 
   // Runs `main` on loop 0 under the runtime's stop token and the other loops on their threads,
-  // until `main` finishes; returns its result or rethrows its failure.
+  // until `main` finishes; returns its result or rethrows its failure. On the thread of a
+  // running loop it throws Error(errc::misuse) instead of stalling that loop.
   template <class T>
   T run(Task<T> main) {
     main.add_stop_token(stop_token());
@@ -180,8 +183,9 @@ class Runtime {
   std::unique_ptr<SignalWatch> signals_;
 };
 
-// Runs `main` to completion on a single-loop Runtime (Ctrl-C cancels it) and returns its
-// result: the one line a main() needs to run async code.
+// Runs `main` to completion on a single-loop Runtime and returns its result: the one line a
+// main() needs to run async code. A server that should stop gracefully on Ctrl-C asks:
+// run(serve(), {.threads = 1, .handle_signals = true}).
 template <class T>
 T run(Task<T> main, RuntimeOptions options = {.threads = 1}) {
   Runtime runtime{options};

@@ -54,6 +54,23 @@ TEST(Runtime, BlockingCallsRunOffTheLoopThread) {
   EXPECT_TRUE(test::run(main()));
 }
 
+TEST(Runtime, ABlockingRunOnALoopThreadIsMisuseNotANestedLoop) {
+  auto scenario = []() -> Task<std::error_code> {
+    try {
+      wirekit::run([]() -> Task<int> { co_return 1; }());
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("co_await"), std::string::npos) << e.what();
+      co_return e.code();
+    }
+    co_return std::error_code{};
+  };
+  EXPECT_EQ(test::run(scenario()), errc::misuse);
+}
+
+TEST(Runtime, SignalsAreLeftToTheProgramUnlessAsked) {
+  EXPECT_FALSE(RuntimeOptions{}.handle_signals);
+}
+
 TEST(Runtime, BlockingCallFailureIsRethrown) {
   auto main = []() -> Task<void> {
     co_await blocking([] { throw std::runtime_error("disk on fire"); });

@@ -2,6 +2,7 @@
 // self-signed certificate tools.
 #pragma once
 
+#include <wirekit/tls/accept.hpp>
 #include <wirekit/tls/context.hpp>
 #include <wirekit/tls/stream.hpp>
 #include <wirekit/tls/tools.hpp>

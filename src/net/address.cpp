@@ -27,7 +27,7 @@ IpAddress IpAddress::v6(const std::array<std::uint8_t, 16>& bytes) noexcept {
   return a;
 }
 
-std::optional<IpAddress> IpAddress::parse(std::string_view text) noexcept {
+std::optional<IpAddress> IpAddress::try_parse(std::string_view text) noexcept {
   if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
   char buffer[INET6_ADDRSTRLEN];
   std::memcpy(buffer, text.data(), text.size());
@@ -111,10 +111,21 @@ SocketAddress SocketAddress::unix_path(std::string_view path) {
   return a;
 }
 
-std::optional<SocketAddress> SocketAddress::parse(std::string_view text) noexcept {
+IpAddress IpAddress::parse(std::string_view text) {
+  if (auto ip = try_parse(text)) return *ip;
+  throw Error(errc::invalid_argument, fmt::format("invalid IP address '{}'", text));
+}
+
+SocketAddress SocketAddress::parse(std::string_view text) {
+  if (auto address = try_parse(text)) return *address;
+  throw Error(errc::invalid_argument,
+              fmt::format("invalid address '{}' (expected 1.2.3.4:80 or [::1]:80)", text));
+}
+
+std::optional<SocketAddress> SocketAddress::try_parse(std::string_view text) noexcept {
   try {
     const HostPort hp = parse_host_port(text);
-    if (auto ip = IpAddress::parse(hp.host)) return SocketAddress{*ip, hp.port};
+    if (auto ip = IpAddress::try_parse(hp.host)) return SocketAddress{*ip, hp.port};
   } catch (const Error&) {
   }
   return std::nullopt;
@@ -198,7 +209,7 @@ IpNetwork IpNetwork::parse(std::string_view text) {
     return Error(errc::invalid_argument, fmt::format("invalid network '{}': {}", text, why));
   };
   const auto slash = text.find('/');
-  const auto ip = IpAddress::parse(text.substr(0, slash));
+  const auto ip = IpAddress::try_parse(text.substr(0, slash));
   if (!ip) throw bad("not an IP address");
   if (slash == std::string_view::npos) return IpNetwork{*ip, ip->max_prefix()};
   const std::string_view bits = text.substr(slash + 1);
@@ -242,7 +253,7 @@ HostPort parse_host_port(std::string_view text, std::optional<std::uint16_t> def
     const auto close = text.find(']');
     if (close == std::string_view::npos) throw bad("missing ']'");
     out.host = std::string(text.substr(1, close - 1));
-    if (!IpAddress::parse(out.host) || IpAddress::parse(out.host)->is_v4()) {
+    if (!IpAddress::try_parse(out.host) || IpAddress::try_parse(out.host)->is_v4()) {
       throw bad("brackets must hold an IPv6 address");
     }
     rest = text.substr(close + 1);

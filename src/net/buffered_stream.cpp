@@ -102,30 +102,36 @@ void BufferedStream::make_room(std::size_t limit) {
     return;
   }
   if (end_ < capacity_) return;
-  if (begin_ > 0) {
-    // The one compaction: the unconsumed bytes move to the front.
-    std::memmove(data_.get(), data_.get() + begin_, size);
-    begin_ = 0;
-    end_ = size;
-    return;
-  }
+  if (compact()) return;
   // Full of unconsumed bytes: grow, doubling, up to what `limit` needs.
   reallocate(std::max(size + 1, std::min(capacity_ * 2, limit)));
 }
 
-Task<bool> BufferedStream::read_into_back() {
-  const std::size_t n = co_await inner_->read_some(
-      std::span(reinterpret_cast<std::byte*>(data_.get()) + end_, capacity_ - end_));
+bool BufferedStream::compact() noexcept {
+  if (begin_ == 0) return false;
+  // The one compaction: the unconsumed bytes move to the front.
+  const std::size_t size = end_ - begin_;
+  std::memmove(data_.get(), data_.get() + begin_, size);
+  begin_ = 0;
+  end_ = size;
+  return true;
+}
+
+Task<bool> BufferedStream::read_into_back(Duration timeout) {
+  const std::span room(reinterpret_cast<std::byte*>(data_.get()) + end_, capacity_ - end_);
+  const std::size_t n = timeout > Duration::zero()
+                            ? co_await inner_->read_some(room).timeout(timeout)
+                            : co_await inner_->read_some(room);
   end_ += n;
   co_return n > 0;
 }
 
-Task<bool> BufferedStream::fill(std::size_t limit) {
+Task<bool> BufferedStream::fill(std::size_t limit, Duration timeout) {
   make_room(limit);
-  co_return co_await read_into_back();
+  co_return co_await read_into_back(timeout);
 }
 
-Task<bool> BufferedStream::fill_after(std::size_t keep) {
+Task<bool> BufferedStream::fill_after(std::size_t keep, Duration timeout) {
   if (keep > end_ - begin_) keep = end_ - begin_;
   end_ = begin_ + keep;
   if (!data_) reallocate(initial_capacity_);
@@ -133,7 +139,7 @@ Task<bool> BufferedStream::fill_after(std::size_t keep) {
     throw Error(errc::limit_exceeded,
                 fmt::format("read from {}: no room behind {} kept bytes", describe(), keep));
   }
-  co_return co_await read_into_back();
+  co_return co_await read_into_back(timeout);
 }
 
 void BufferedStream::unread(std::string_view bytes) {

@@ -207,7 +207,7 @@ std::vector<SocketAddress> localhost(std::uint16_t port, int family) {
 
 Task<std::vector<SocketAddress>> resolve(std::string_view host, std::uint16_t port,
                                          ResolveOptions options) {
-  if (auto ip = IpAddress::parse(host)) co_return std::vector{SocketAddress{*ip, port}};
+  if (auto ip = IpAddress::try_parse(host)) co_return std::vector{SocketAddress{*ip, port}};
   if (host == "localhost" || host.ends_with(".localhost"))
     co_return localhost(port, options.family);
   const std::string name(host);

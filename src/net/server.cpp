@@ -1,11 +1,51 @@
+#include <algorithm>
 #include <cerrno>
+#include <optional>
+
+#include <netdb.h>
 
 #include <wirekit/core/log.hpp>
+#include <wirekit/net/resolver.hpp>
 #include <wirekit/net/server.hpp>
 
 namespace wirekit::net {
 
 namespace {
+
+// The addresses that need no lookup: every interface, localhost, a literal.
+std::optional<std::vector<SocketAddress>> without_lookup(std::string_view host,
+                                                         std::uint16_t port) {
+  if (host.empty() || host == "*") {
+    return std::vector<SocketAddress>{SocketAddress{IpAddress{}, port},
+                                      SocketAddress{IpAddress::v6({}), port}};
+  }
+  if (host == "localhost") {
+    return std::vector<SocketAddress>{SocketAddress{IpAddress::v4(0x7f000001), port},
+                                      SocketAddress{*IpAddress::try_parse("::1"), port}};
+  }
+  if (const auto ip = IpAddress::try_parse(host)) return std::vector<SocketAddress>{{*ip, port}};
+  return std::nullopt;
+}
+
+// A blocking lookup, for the constructor that takes a name.
+std::vector<SocketAddress> look_up(const std::string& host, std::uint16_t port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_ADDRCONFIG;
+  addrinfo* found = nullptr;
+  if (const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &found); rc != 0) {
+    throw Error(errc::resolve_failed, "resolve " + host + ": " + ::gai_strerror(rc));
+  }
+  std::vector<SocketAddress> out;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    SocketAddress address = SocketAddress::from_native(a->ai_addr, a->ai_addrlen);
+    address.set_port(port);
+    if (std::find(out.begin(), out.end(), address) == out.end()) out.push_back(address);
+  }
+  ::freeaddrinfo(found);
+  return out;
+}
 
 // Resets and broken pipes are how clients leave; they are not server failures.
 bool is_ordinary_disconnect(const Error& e) noexcept {
@@ -60,7 +100,9 @@ TcpServer::TcpServer(const std::vector<SocketAddress>& addresses, ServeOptions o
   listeners_.resize(loops);
   loop_states_.resize(loops);
   std::exception_ptr first_skipped;
+  std::uint16_t chosen_port = 0;  // port 0 on several addresses ("localhost:0"): one port for all
   for (SocketAddress address : addresses) {
+    if (address.port() == 0) address.set_port(chosen_port);
     try {
       listeners_[0].push_back(TcpListener::bind(address, listen));
     } catch (const Error& e) {
@@ -73,11 +115,21 @@ TcpServer::TcpServer(const std::vector<SocketAddress>& addresses, ServeOptions o
     }
     // Port 0: the kernel chose a port for the first listener; the others share it.
     address.set_port(listeners_[0].back().local_address().port());
+    chosen_port = address.port();
     for (std::size_t i = 1; i < loops; ++i)
       listeners_[i].push_back(TcpListener::bind(address, listen));
   }
   if (listeners_[0].empty()) std::rethrow_exception(first_skipped);
 }
+
+TcpServer::TcpServer(std::string_view host_port, ServeOptions options, std::size_t loops)
+    : TcpServer(
+          [&] {
+            const HostPort target = parse_host_port(host_port);
+            auto literal = without_lookup(target.host, target.port);
+            return literal ? std::move(*literal) : look_up(target.host, target.port);
+          }(),
+          options, loops) {}
 
 std::vector<SocketAddress> TcpServer::local_addresses() const {
   std::vector<SocketAddress> out;
@@ -147,6 +199,11 @@ Task<void> TcpServer::serve_loop(std::size_t loop, const ConnectionHandler& hand
   drained.set_stop_token({});
   co_await drained;
   if (failure) std::rethrow_exception(failure);
+}
+
+Task<std::vector<SocketAddress>> listen_addresses(std::string_view host, std::uint16_t port) {
+  if (auto addresses = without_lookup(host, port)) co_return std::move(*addresses);
+  co_return co_await resolve(host, port);
 }
 
 }  // namespace wirekit::net

@@ -59,7 +59,7 @@ SSL_CTX* new_context(const SSL_METHOD* method) {
 void check_readable(const std::string& path, std::string_view what) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) {
-    throw Error(errc::invalid_argument, fmt::format("{} {}: {}", what, path, std::strerror(errno)));
+    throw FileError(path, fmt::format("{} {}: {}", what, path, std::strerror(errno)));
   }
   std::fclose(f);
 }
@@ -68,18 +68,17 @@ void load_certificate(SSL_CTX* ctx, const CertificateFiles& files) {
   check_readable(files.cert_file, "TLS certificate");
   check_readable(files.key_file, "TLS key");
   if (SSL_CTX_use_certificate_chain_file(ctx, files.cert_file.c_str()) != 1) {
-    throw Error(errc::invalid_argument,
-                "TLS certificate " + files.cert_file + ": " + detail::openssl_error());
+    throw FileError(files.cert_file,
+                    "TLS certificate " + files.cert_file + ": " + detail::openssl_error());
   }
   const auto mismatch = [&] {
     ERR_clear_error();
-    return Error(errc::invalid_argument, "TLS key " + files.key_file +
-                                             " does not match the certificate " + files.cert_file);
+    return FileError(files.key_file, "TLS key " + files.key_file +
+                                         " does not match the certificate " + files.cert_file);
   };
   if (SSL_CTX_use_PrivateKey_file(ctx, files.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
     if (ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH) throw mismatch();
-    throw Error(errc::invalid_argument,
-                "TLS key " + files.key_file + ": " + detail::openssl_error());
+    throw FileError(files.key_file, "TLS key " + files.key_file + ": " + detail::openssl_error());
   }
   if (SSL_CTX_check_private_key(ctx) != 1) throw mismatch();
 }
@@ -87,8 +86,7 @@ void load_certificate(SSL_CTX* ctx, const CertificateFiles& files) {
 void load_trusted(SSL_CTX* ctx, const std::string& ca_file, std::string_view what) {
   check_readable(ca_file, what);
   if (SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr) != 1) {
-    throw Error(errc::invalid_argument,
-                fmt::format("{} {}: {}", what, ca_file, detail::openssl_error()));
+    throw FileError(ca_file, fmt::format("{} {}: {}", what, ca_file, detail::openssl_error()));
   }
 }
 

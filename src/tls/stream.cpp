@@ -24,7 +24,7 @@ struct TlsStream::Connection {
   std::string staged;        // a gathered write OpenSSL has to be offered again (try_writev)
   bool eof = false;          // the inner stream ended
   bool broken = false;       // a fatal error: no close_notify may follow
-  bool plain_http = false;   // the peer's first bytes were a plaintext HTTP request
+  int first_byte = -1;       // of what the peer sent, once something arrived
 
   bool established() const noexcept { return SSL_is_init_finished(ssl.get()) == 1; }
 };
@@ -64,8 +64,11 @@ int report(BIO* bio, const net::Attempt& a, std::size_t* done) {
 
 int bio_read(BIO* bio, char* data, std::size_t size, std::size_t* read) {
   BIO_clear_retry_flags(bio);
+  TlsStream::Connection& c = connection_of(bio);
   const std::span bytes = std::as_writable_bytes(std::span(data, size));
-  return report(bio, connection_of(bio).inner->try_read(bytes), read);
+  const int result = report(bio, c.inner->try_read(bytes), read);
+  if (result == 1 && c.first_byte < 0) c.first_byte = static_cast<unsigned char>(data[0]);
+  return result;
 }
 
 int bio_write(BIO* bio, const char* data, std::size_t size, std::size_t* written) {
@@ -253,8 +256,6 @@ net::Attempt TlsStream::outcome(int result, bool reading) noexcept {
     c.failure = "the peer closed the connection during the handshake";
     return net::Attempt::failed(make_error_code(errc::unexpected_eof));
   }
-  const int reason = ERR_GET_REASON(ERR_peek_error());
-  c.plain_http = reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST;
   errc kind = errc::tls_failed;
   try {
     c.failure = describe_failure(c.ssl.get(), c.server_name, kind);
@@ -379,8 +380,10 @@ std::string_view TlsStream::server_name() const noexcept {
   return or_empty(SSL_get_servername(connection_->ssl.get(), TLSEXT_NAMETYPE_host_name));
 }
 
-bool TlsStream::peer_sent_plain_http() const noexcept {
-  return connection_->plain_http;
+bool TlsStream::peer_sent_plaintext() const noexcept {
+  // A TLS connection opens with a handshake record (0x16); text opens with a printable byte.
+  const int first = connection_->first_byte;
+  return !connection_->established() && first >= 0x20 && first < 0x7f;
 }
 
 bool TlsStream::session_reused() const noexcept {

@@ -20,8 +20,10 @@ class IpAddress {
   IpAddress() = default;  // 0.0.0.0
   static IpAddress v4(std::uint32_t host_order) noexcept;
   static IpAddress v6(const std::array<std::uint8_t, 16>& bytes) noexcept;
-  // Numeric text only ("10.0.0.1", "::1", "fe80::1%eth0" is refused: no zones here).
-  static std::optional<IpAddress> parse(std::string_view text) noexcept;
+  // Numeric text only ("10.0.0.1", "::1", "fe80::1%eth0" is refused: no zones here). parse
+  // throws Error(errc::invalid_argument) where try_parse returns nullopt.
+  static std::optional<IpAddress> try_parse(std::string_view text) noexcept;
+  static IpAddress parse(std::string_view text);
 
   bool is_v4() const noexcept { return v4_; }
   bool is_v6() const noexcept { return !v4_; }
@@ -49,8 +51,10 @@ class SocketAddress {
   SocketAddress(const IpAddress& ip, std::uint16_t port) noexcept;
   static SocketAddress from_native(const sockaddr* addr, socklen_t size) noexcept;
   static SocketAddress unix_path(std::string_view path);
-  // Numeric "1.2.3.4:80" / "[::1]:80" only; names need resolve().
-  static std::optional<SocketAddress> parse(std::string_view text) noexcept;
+  // Numeric "1.2.3.4:80" / "[::1]:80" only; names need resolve(). parse throws
+  // Error(errc::invalid_argument) where try_parse returns nullopt.
+  static std::optional<SocketAddress> try_parse(std::string_view text) noexcept;
+  static SocketAddress parse(std::string_view text);
 
   int family() const noexcept { return storage_.ss_family; }
   bool is_ip() const noexcept { return family() == AF_INET || family() == AF_INET6; }

@@ -55,12 +55,16 @@ class BufferedStream final : public Stream {
 
   // Reads once more from the inner stream into the buffer, making room as described above
   // for at most `limit` buffered bytes. Returns false when the stream has ended; throws
-  // Error(errc::limit_exceeded) when `limit` bytes are buffered already.
-  Task<bool> fill(std::size_t limit);
+  // Error(errc::limit_exceeded) when `limit` bytes are buffered already. `timeout` bounds the
+  // wait (zero: the inner stream's read timeout).
+  Task<bool> fill(std::size_t limit, Duration timeout = {});
   // Keeps the first `keep` buffered bytes where they are (views into them stay valid), drops
   // the rest, and reads once more into the room behind them: a server reads a request's body
   // this way while its head is in use. Returns false when the stream has ended.
-  Task<bool> fill_after(std::size_t keep);
+  Task<bool> fill_after(std::size_t keep, Duration timeout = {});
+  // Moves the unconsumed bytes to the front of the block now, so that the most room is behind
+  // them (views into them are invalid afterwards). Returns whether anything moved.
+  bool compact() noexcept;
 
   // ---- framed reads: views into the buffer, consumed, valid until the next read ----
   // Everything up to and including `delimiter`, at most `limit` bytes in all. nullopt when the
@@ -95,7 +99,7 @@ class BufferedStream final : public Stream {
   // Makes room for at least one more byte with at most `limit` bytes buffered.
   void make_room(std::size_t limit);
   void reallocate(std::size_t capacity);
-  Task<bool> read_into_back();
+  Task<bool> read_into_back(Duration timeout);
 
   std::unique_ptr<Stream> owned_;
   Stream* inner_;

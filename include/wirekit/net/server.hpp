@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <string_view>
 #include <vector>
 
 #include <wirekit/core.hpp>
@@ -22,6 +23,10 @@ struct ServeOptions {
 
 using ConnectionHandler = std::function<Task<void>(TcpStream)>;
 
+// Where a server on `host` listens: "" or "*" every interface (IPv4 and IPv6), an address
+// literal itself, a name every address it resolves to ("localhost": 127.0.0.1 and ::1).
+Task<std::vector<SocketAddress>> listen_addresses(std::string_view host, std::uint16_t port);
+
 class TcpServer {
  public:
   // Binds every address now, so that "Address already in use" surfaces before serving; with
@@ -29,6 +34,10 @@ class TcpServer {
   // shared by all of an address's listeners.
   TcpServer(const std::vector<SocketAddress>& addresses, ServeOptions options = {},
             std::size_t loops = 1);
+  // On "host:port" ("localhost:8080", "[::1]:8080", "*:8080"), as listen_addresses() says. A
+  // name other than localhost is looked up here, blocking: in a coroutine, prefer
+  // co_await listen_addresses() and the constructor above.
+  explicit TcpServer(std::string_view host_port, ServeOptions options = {}, std::size_t loops = 1);
 
   // The bound addresses (ports filled in).
   std::vector<SocketAddress> local_addresses() const;

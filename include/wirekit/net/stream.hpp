@@ -268,4 +268,29 @@ class Stream {
   Duration write_timeout_{};
 };
 
+// A Stream that forwards to another it does not own: to layer a stream (TLS after STARTTLS)
+// over one whose owner keeps it.
+class StreamRef final : public Stream {
+ public:
+  explicit StreamRef(Stream& target) noexcept : target_(target) {}
+  void close() noexcept override { target_.close(); }
+  bool is_open() const noexcept override { return target_.is_open(); }
+  std::string describe() const override { return target_.describe(); }
+  Attempt try_read(std::span<std::byte> buffer) noexcept override {
+    return target_.try_read(buffer);
+  }
+  Attempt try_write(std::span<const std::byte> data) noexcept override {
+    return target_.try_write(data);
+  }
+  Attempt try_writev(std::span<const iovec> chunks) noexcept override {
+    return target_.try_writev(chunks);
+  }
+  Attempt try_shutdown_write() noexcept override { return target_.try_shutdown_write(); }
+  IoSource& io_source() noexcept override { return target_.io_source(); }
+  bool has_buffered_input() const noexcept override { return target_.has_buffered_input(); }
+
+ private:
+  Stream& target_;
+};
+
 }  // namespace wirekit::net

@@ -21,6 +21,19 @@ namespace wirekit::tls {
 
 enum class Version : std::uint8_t { tls1_2, tls1_3 };
 
+// A certificate, key or CA file that cannot be used (missing, unreadable, not PEM, a key not
+// matching its certificate): errc::invalid_argument, with the file, so a configuration reader
+// can point at the setting that named it.
+class FileError : public Error {
+ public:
+  FileError(std::string path, const std::string& message)
+      : Error(errc::invalid_argument, message), path_(std::move(path)) {}
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // A certificate as a person reads it (the peer's, after a handshake).
 struct CertificateInfo {
   std::string subject;  // RFC 2253: "CN=localhost,O=wirekit"

@@ -62,9 +62,10 @@ class TlsStream final : public net::Stream {
   std::string_view alpn() const noexcept;         // the protocol agreed on, or empty
   std::string_view server_name() const noexcept;  // SNI (what a client asked for)
   bool session_reused() const noexcept;
-  // After a failed server handshake: the client spoke plain HTTP (a request line where a
-  // ClientHello belongs), so it may be told so in plain HTTP over inner().
-  bool peer_sent_plain_http() const noexcept;
+  // After a failed server handshake: the client spoke plaintext (an HTTP request line, an SMTP
+  // command: text where a ClientHello belongs), so it may be told so, in its protocol, over
+  // inner(). See tls::accept.
+  bool peer_sent_plaintext() const noexcept;
   std::optional<CertificateInfo> peer_certificate() const;
   // "ok", or OpenSSL's reason the peer's certificate does not verify (computed even when
   // verification is off, for `wirekit tls probe --insecure`).

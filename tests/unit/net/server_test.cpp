@@ -12,7 +12,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::vector<SocketAddress> loopback{*SocketAddress::parse("127.0.0.1:0")};
+const std::vector<SocketAddress> loopback{*SocketAddress::try_parse("127.0.0.1:0")};
 
 Task<void> echo(TcpStream s) {
   std::byte buf[4096];
@@ -48,6 +48,37 @@ TEST(TcpServer, ServesManyClientsConcurrently) {
     co_return right;
   };
   EXPECT_EQ(test::run(scenario()), 200);
+}
+
+TEST(TcpServer, TakesHostAndPortAsText) {
+  EXPECT_EQ(TcpServer{"127.0.0.1:0"}.local_addresses().front().ip().to_string(), "127.0.0.1");
+  const std::vector<SocketAddress> local = TcpServer{"localhost:0"}.local_addresses();
+  ASSERT_FALSE(local.empty());
+  EXPECT_TRUE(local.front().ip().is_loopback());
+  for (const SocketAddress& a : local) EXPECT_EQ(a.port(), local.front().port());
+  try {
+    TcpServer nowhere{"no-such-host.invalid:80"};
+    FAIL() << "bound a name that does not resolve";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), errc::resolve_failed);
+    EXPECT_NE(std::string(e.what()).find("no-such-host.invalid"), std::string::npos);
+  }
+}
+
+TEST(ListenAddresses, EveryInterfaceLocalhostAndLiteralsNeedNoLookup) {
+  auto scenario = []() -> Task<std::string> {
+    std::string out;
+    for (const char* host : {"", "*", "localhost", "10.1.2.3", "::1"}) {
+      for (const SocketAddress& a : co_await listen_addresses(host, 80)) {
+        out += a.to_string() + " ";
+      }
+      out += "| ";
+    }
+    co_return out;
+  };
+  EXPECT_EQ(test::run(scenario()),
+            "0.0.0.0:80 [::]:80 | 0.0.0.0:80 [::]:80 | 127.0.0.1:80 [::1]:80 | 10.1.2.3:80 | "
+            "[::1]:80 | ");
 }
 
 TEST(TcpServer, ShutdownLetsInFlightConnectionsFinishWithinGrace) {

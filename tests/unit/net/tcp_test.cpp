@@ -15,7 +15,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const SocketAddress loopback_any_port = *SocketAddress::parse("127.0.0.1:0");
+const SocketAddress loopback_any_port = *SocketAddress::try_parse("127.0.0.1:0");
 
 std::string text(std::span<const std::byte> b) {
   return std::string(reinterpret_cast<const char*>(b.data()), b.size());
@@ -287,7 +287,7 @@ TEST(Tcp, PortInUseIsAClearError) {
 
 TEST(Tcp, Ipv6Loopback) {
   auto scenario = []() -> Task<std::string> {
-    TcpListener listener = TcpListener::bind(*SocketAddress::parse("[::1]:0"));
+    TcpListener listener = TcpListener::bind(*SocketAddress::try_parse("[::1]:0"));
     auto server = [&]() -> Task<std::string> {
       TcpStream s = co_await listener.accept();
       co_return s.peer_address().ip().to_string();

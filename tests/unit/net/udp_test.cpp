@@ -18,7 +18,7 @@ std::string text(std::span<const std::byte> b, std::size_t n) {
 
 TEST(Udp, DatagramAndReplyOverLoopback) {
   auto scenario = []() -> Task<std::string> {
-    UdpSocket server = UdpSocket::bind(*SocketAddress::parse("127.0.0.1:0"));
+    UdpSocket server = UdpSocket::bind(*SocketAddress::try_parse("127.0.0.1:0"));
     const SocketAddress server_address = server.local_address();
     auto serve_one = [&]() -> Task<void> {
       std::byte buf[1024];
@@ -41,7 +41,7 @@ TEST(Udp, DatagramAndReplyOverLoopback) {
 
 TEST(Udp, OversizedDatagramIsReportedTruncated) {
   auto scenario = []() -> Task<Datagram> {
-    UdpSocket server = UdpSocket::bind(*SocketAddress::parse("127.0.0.1:0"));
+    UdpSocket server = UdpSocket::bind(*SocketAddress::try_parse("127.0.0.1:0"));
     UdpSocket c = UdpSocket::for_peer(server.local_address());
     co_await c.send_to(std::string(100, 'z'), server.local_address());
     std::byte small[10];
@@ -54,7 +54,7 @@ TEST(Udp, OversizedDatagramIsReportedTruncated) {
 
 TEST(Udp, ReceiveTimesOutWhenNothingArrives) {
   auto scenario = []() -> Task<bool> {
-    UdpSocket s = UdpSocket::bind(*SocketAddress::parse("127.0.0.1:0"));
+    UdpSocket s = UdpSocket::bind(*SocketAddress::try_parse("127.0.0.1:0"));
     std::byte buf[8];
     try {
       co_await s.receive_from(buf).timeout(20ms);
@@ -68,14 +68,14 @@ TEST(Udp, ReceiveTimesOutWhenNothingArrives) {
 
 TEST(Udp, MulticastGroupReceivesOnLoopback) {
   auto scenario = []() -> Task<std::string> {
-    UdpSocket receiver = UdpSocket::bind(*SocketAddress::parse("0.0.0.0:0"));
-    const auto group = *IpAddress::parse("239.255.42.99");
+    UdpSocket receiver = UdpSocket::bind(*SocketAddress::try_parse("0.0.0.0:0"));
+    const auto group = *IpAddress::try_parse("239.255.42.99");
     try {
       receiver.join_multicast(group, "lo");
     } catch (const Error& e) {
       co_return std::string("skip: ") + e.what();
     }
-    UdpSocket sender = UdpSocket::bind(*SocketAddress::parse("127.0.0.1:0"));
+    UdpSocket sender = UdpSocket::bind(*SocketAddress::try_parse("127.0.0.1:0"));
     sender.set_multicast_loop(true);
     const SocketAddress to{group, receiver.local_address().port()};
     co_await sender.send_to("to the group", to);

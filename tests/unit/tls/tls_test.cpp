@@ -18,7 +18,7 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-const net::SocketAddress loopback_any_port = *net::SocketAddress::parse("127.0.0.1:0");
+const net::SocketAddress loopback_any_port = *net::SocketAddress::try_parse("127.0.0.1:0");
 
 // A development CA and certificate for `name`, written into a fresh directory.
 struct Pki {

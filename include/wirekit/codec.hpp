@@ -18,7 +18,7 @@ enum class Encoding { identity, gzip, deflate, br, zstd };
 
 // "gzip" (and its alias "x-gzip"), "deflate", "br", "zstd", "identity", in any case;
 // std::nullopt for any other token.
-std::optional<Encoding> parse_encoding(std::string_view token) noexcept;
+std::optional<Encoding> try_parse_encoding(std::string_view token) noexcept;
 // The token of `e` as written in Content-Encoding: "gzip", "deflate", "br", "zstd", "identity".
 const char* to_string(Encoding e) noexcept;
 

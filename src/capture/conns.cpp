@@ -372,7 +372,7 @@ std::string_view state_name(SocketProtocol protocol, SocketState state) noexcept
   return "UNKNOWN";
 }
 
-std::optional<SocketState> parse_state(std::string_view name) noexcept {
+std::optional<SocketState> try_parse_state(std::string_view name) noexcept {
   std::string canonical;
   for (const char c : name) {
     canonical += c == '-' ? '_' : static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);

@@ -66,7 +66,7 @@ int element_weight(std::string_view params) noexcept {
 
 }  // namespace
 
-std::optional<Encoding> parse_encoding(std::string_view token) noexcept {
+std::optional<Encoding> try_parse_encoding(std::string_view token) noexcept {
   if (iequals(token, "gzip") || iequals(token, "x-gzip")) return Encoding::gzip;
   if (iequals(token, "deflate")) return Encoding::deflate;
   if (iequals(token, "br")) return Encoding::br;
@@ -103,7 +103,7 @@ Encoding negotiate(std::string_view accept_encoding, std::span<const Encoding> o
     if (weight < 0) continue;
     if (coding == "*") {
       star = std::max(star, weight);
-    } else if (const auto e = parse_encoding(coding)) {
+    } else if (const auto e = try_parse_encoding(coding)) {
       int& slot = named[static_cast<std::size_t>(*e)];
       slot = std::max(slot, weight);
     }

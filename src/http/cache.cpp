@@ -110,7 +110,7 @@ std::optional<std::vector<std::string>> vary_fields(const Headers& response) {
 
 std::optional<std::time_t> date_field(const Headers& headers, std::string_view name) {
   const auto value = headers.get(name);
-  return value ? parse_http_date(trim_ows(*value)) : std::nullopt;
+  return value ? try_parse_http_date(trim_ows(*value)) : std::nullopt;
 }
 
 Seconds since_epoch(Clock::time_point t) {
@@ -301,7 +301,7 @@ Seconds freshness_lifetime(const Entry& entry, const CacheControl& response) {
   const Seconds date = date_value(headers, entry.response_time);
   if (const auto expires = headers.get("Expires")) {
     // An Expires that is not a date ("0", "-1") means already expired (§5.3).
-    const auto at = parse_http_date(trim_ows(*expires));
+    const auto at = try_parse_http_date(trim_ows(*expires));
     return at ? std::clamp(Seconds(*at) - date, 0s, max_delta_seconds) : 0s;
   }
   // Every status this cache stores is heuristically cacheable (RFC 9110 §15.1), so a

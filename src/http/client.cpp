@@ -157,7 +157,7 @@ std::optional<Cookie> parse_set_cookie(std::string_view value, const Url& url) {
       } catch (const std::exception&) {
       }
     } else if (iequals(name, "Expires")) {
-      if (const auto t = parse_http_date(arg)) cookie.expires = SystemClock::from_time_t(*t);
+      if (const auto t = try_parse_http_date(arg)) cookie.expires = SystemClock::from_time_t(*t);
     }
   }
   if (max_age) cookie.expires = SystemClock::now() + std::chrono::seconds(*max_age);
@@ -589,7 +589,7 @@ Task<bool> exchange_on(Session::State& state, Connection& connection, const Atte
 
   const auto encoding = response.headers.get("Content-Encoding");
   if (!to_sink && state.options.decompress && encoding && !raw.empty()) {
-    const auto coding = codec::parse_encoding(trim_ows(*encoding));
+    const auto coding = codec::try_parse_encoding(trim_ows(*encoding));
     if (!coding) {
       throw Error(errc::protocol_error,
                   "unsupported Content-Encoding '" + std::string(*encoding) + "'");

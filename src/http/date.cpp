@@ -51,7 +51,7 @@ std::string format_http_date(std::time_t t) {
   return buf;
 }
 
-std::optional<std::time_t> parse_http_date(std::string_view s) noexcept {
+std::optional<std::time_t> try_parse_http_date(std::string_view s) noexcept {
   std::tm tm{};
   int year = 0;
   if (s.size() == 29 && s[3] == ',' && s.substr(25) == " GMT") {

@@ -294,7 +294,7 @@ nlohmann::json Request::json() const {
   try {
     return nlohmann::json::parse(body_);
   } catch (const nlohmann::json::parse_error& e) {
-    throw Error(errc::protocol_error, std::string("invalid JSON body: ") + e.what());
+    throw HttpError(400, std::string("invalid JSON body: ") + e.what());
   }
 }
 
@@ -358,6 +358,17 @@ Response Response::error(int code, std::string_view detail) {
   std::string text = std::to_string(code) + " " + std::string(reason_phrase(code));
   if (!detail.empty()) text += ": " + std::string(detail);
   return Response::text(text + "\n", code);
+}
+
+HttpError::HttpError(int status, const std::string& message)
+    : Error(status == 413 ? errc::limit_exceeded : errc::protocol_error, message),
+      status_(status) {}
+
+Response Response::switching_protocols(std::string_view protocol, UpgradeHandler takeover) {
+  Response r(101);
+  r.headers.set("Upgrade", protocol);
+  r.upgrade = std::move(takeover);
+  return r;
 }
 
 }  // namespace wirekit::http

@@ -8,10 +8,12 @@
 
 #include <wirekit/codec.hpp>
 #include <wirekit/core/log.hpp>
+#include <wirekit/http/client.hpp>
 #include <wirekit/http/date.hpp>
 #include <wirekit/http/server.hpp>
+#include <wirekit/net/buffered_stream.hpp>
 #include <wirekit/net/socket.hpp>
-#include <wirekit/tls/stream.hpp>
+#include <wirekit/tls/accept.hpp>
 
 namespace wirekit::http {
 
@@ -19,14 +21,10 @@ using namespace std::string_view_literals;
 
 namespace {
 
-// What a connection needs while it works on requests, pooled per loop: an idle keep-alive
-// connection gives it back and holds no buffer while it waits.
+// What a connection needs while it answers requests, pooled per loop: an idle keep-alive
+// connection gives it back (and its input block, see BufferedStream) and holds no buffer while it
+// waits.
 struct Workspace {
-  explicit Workspace(std::size_t size) : capacity(size), input(new char[size]) {}
-  std::size_t capacity;
-  std::unique_ptr<char[]> input;
-  std::size_t begin = 0;  // first unconsumed byte
-  std::size_t end = 0;    // one past the last byte read
   std::string output;
   std::vector<Header> headers;
 };
@@ -34,13 +32,10 @@ struct Workspace {
 class WorkspacePool final : public LoopService {
  public:
   explicit WorkspacePool(EventLoop&) {}
-  // A workspace whose input buffer holds a whole head within `limits`, with room for body
-  // reads after it.
   std::unique_ptr<Workspace> take(const Limits& limits) {
-    const std::size_t size = limits.max_request_line + limits.max_header_bytes + 8 * 1024;
     std::unique_ptr<Workspace> w;
-    if (free_.empty() || free_.back()->capacity != size) {
-      w = std::make_unique<Workspace>(size);
+    if (free_.empty()) {
+      w = std::make_unique<Workspace>();
       w->output.reserve(4096);
     } else {
       w = std::move(free_.back());
@@ -51,7 +46,6 @@ class WorkspacePool final : public LoopService {
   }
   void give_back(std::unique_ptr<Workspace> w) {
     if (free_.size() >= max_free) return;  // a burst of connections is over: let memory go
-    w->begin = w->end = 0;
     w->output.clear();
     if (w->output.capacity() > 64 * 1024) w->output.shrink_to_fit();
     free_.push_back(std::move(w));
@@ -61,6 +55,12 @@ class WorkspacePool final : public LoopService {
   static constexpr std::size_t max_free = 256;
   std::vector<std::unique_ptr<Workspace>> free_;
 };
+
+// The input block of a connection holds a whole head within the limits, with room for body
+// reads behind it.
+std::size_t input_capacity(const Limits& limits) noexcept {
+  return limits.max_request_line + limits.max_header_bytes + 8 * 1024;
+}
 
 bool has_no_body(int status) noexcept {
   return status < 200 || status == 204 || status == 304;
@@ -84,16 +84,17 @@ void append_error(std::string& out, int status, std::string_view reason,
   out += fmt::format("Content-Length: {}\r\nConnection: close\r\n\r\n{}", body.size(), body);
 }
 
-// Maps a handler's exception to the answer the client gets.
+// Maps a handler's exception to the answer the client gets: what the handler meant the client
+// to see (HttpError), 502 for an upstream's error status, 500 for anything else. Details of
+// failures are logged, not sent.
 Response response_for_failure(std::exception_ptr failure, const Request& request) {
   try {
     std::rethrow_exception(failure);
-  } catch (const Error& e) {
-    if (e.code() == errc::protocol_error || e.code() == errc::invalid_argument) {
-      return Response::error(400, e.what());
-    }
-    if (e.code() == errc::limit_exceeded) return Response::error(413, e.what());
-    log().error("{} {}: {}", request.method(), request.target(), e.what());
+  } catch (const HttpError& e) {
+    return Response::error(e.status(), e.what());
+  } catch (const HttpStatusError& e) {
+    log().error("{} {}: upstream answered {}", request.method(), request.target(), e.what());
+    return Response::error(502);
   } catch (const std::exception& e) {
     log().error("{} {}: {}", request.method(), request.target(), e.what());
   } catch (...) {
@@ -114,6 +115,7 @@ class Server::Connection final : public BodyWriter {
       : server_(server),
         options_(server.options_),
         stream_(stream),
+        in_(stream, input_capacity(server.options_.limits)),
         peer_(peer),
         draining_(std::move(draining)) {
     // Mutual TLS: a certificate the handshake accepted names the client to every handler.
@@ -131,20 +133,22 @@ class Server::Connection final : public BodyWriter {
   enum class Outcome { keep_going, close };
   enum class Read { data, closed, timed_out };
   Task<Outcome> serve_one();
-  Task<Read> read_more(Duration timeout);
+  // Reads more of the request within `timeout`: behind what is buffered, or, with `keep`,
+  // over everything after the first `keep` bytes (the head, while its body is read).
+  Task<Read> read_more(Duration timeout, std::optional<std::size_t> keep);
   // Answers a request we cannot serve with `status` and closes.
   Task<Outcome> refuse(int status, std::string_view reason);
+  // Reads and drops what the client still sends, for a moment, after the last answer.
+  Task<void> linger();
   Task<void> flush();
   Task<void> send_response(const RequestHead& head, Response& response, bool keep_alive);
   Task<void> send_file(const Response::FileBody& file);
   void release_workspace() noexcept;
-  std::string_view buffered() const noexcept {
-    return {ws_->input.get() + ws_->begin, ws_->end - ws_->begin};
-  }
 
   const Server& server_;
   const ServerOptions& options_;
   net::Stream& stream_;
+  net::BufferedStream in_;  // what the client sent and was not answered yet
   const net::SocketAddress& peer_;
   std::stop_token draining_;
   std::unique_ptr<Workspace> ws_;
@@ -155,14 +159,15 @@ class Server::Connection final : public BodyWriter {
 
 void Server::Connection::release_workspace() noexcept {
   if (ws_) EventLoop::current().service<WorkspacePool>().give_back(std::move(ws_));
+  in_.release();
 }
 
 Task<void> Server::Connection::run() {
   stream_.set_write_timeout(options_.send_timeout);
   try {
     for (;;) {
-      if (!ws_ || ws_->begin == ws_->end) {
-        // Idle: wait for the next request without holding a workspace.
+      if (in_.empty()) {
+        // Idle: wait for the next request without holding a workspace or an input block.
         release_workspace();
         try {
           co_await stream_.wait_readable()
@@ -173,8 +178,8 @@ Task<void> Server::Connection::run() {
           throw;
         }
         if (draining_.stop_requested()) break;
-        ws_ = EventLoop::current().service<WorkspacePool>().take(options_.limits);
       }
+      if (!ws_) ws_ = EventLoop::current().service<WorkspacePool>().take(options_.limits);
       if (co_await serve_one() == Outcome::close) break;
     }
   } catch (const Error& e) {
@@ -191,51 +196,43 @@ Task<void> Server::Connection::run() {
 Task<Server::Connection::Outcome> Server::Connection::refuse(int status, std::string_view reason) {
   append_error(ws_->output, status, reason, options_.server_header);
   co_await flush();
+  co_await linger();
+  co_return Outcome::close;
+}
+
+Task<void> Server::Connection::linger() {
   // A lingering close: stop writing, then read and drop what the client is still sending for a
   // moment. Closing with unread bytes would make the kernel reset the connection, and the
   // client could lose the answer it has not read yet.
   co_await stream_.shutdown_write();
-  Workspace& w = *ws_;
+  in_.consume(in_.buffered().size());
   std::size_t dropped = 0;
   const auto until = EventLoop::current().now() + std::chrono::milliseconds(500);
   while (dropped < 1024 * 1024) {
     const Duration left = until - EventLoop::current().now();
     if (left <= Duration::zero()) break;
-    std::size_t n = 0;
     try {
-      n = co_await stream_
-              .read_some(std::span(reinterpret_cast<std::byte*>(w.input.get()), w.capacity))
-              .timeout(left);
+      if (co_await read_more(left, {}) != Read::data) break;
     } catch (const Error& e) {
       if (e.code() == errc::cancelled) throw;
-      break;  // timed out, reset: either way, done
+      break;  // reset: done
     }
-    if (n == 0) break;
-    dropped += n;
+    dropped += in_.buffered().size();
+    in_.consume(in_.buffered().size());
   }
-  co_return Outcome::close;
 }
 
-Task<Server::Connection::Read> Server::Connection::read_more(Duration timeout) {
-  Workspace& w = *ws_;
-  if (w.end == w.capacity) {
-    // Full: move what is unconsumed to the front (only between requests: nothing points in).
-    std::memmove(w.input.get(), w.input.get() + w.begin, w.end - w.begin);
-    w.end -= w.begin;
-    w.begin = 0;
-  }
-  std::size_t n = 0;
+Task<Server::Connection::Read> Server::Connection::read_more(Duration timeout,
+                                                             std::optional<std::size_t> keep) {
+  bool more = false;
   try {
-    n = co_await stream_
-            .read_some(
-                std::span(reinterpret_cast<std::byte*>(w.input.get()) + w.end, w.capacity - w.end))
-            .timeout(timeout);
+    more = keep ? co_await in_.fill_after(*keep, timeout)
+                : co_await in_.fill(input_capacity(options_.limits), timeout);
   } catch (const Error& e) {
     if (e.code() != errc::timed_out) throw;
     co_return Read::timed_out;
   }
-  w.end += n;
-  co_return n > 0 ? Read::data : Read::closed;
+  co_return more ? Read::data : Read::closed;
 }
 
 Task<Server::Connection::Outcome> Server::Connection::serve_one() {
@@ -247,39 +244,31 @@ Task<Server::Connection::Outcome> Server::Connection::serve_one() {
   const Clock::time_point head_deadline = EventLoop::current().now() + options_.header_timeout;
   for (;;) {
     const ParseResult r =
-        parse_request(buffered(), head, w.headers, options_.limits, scanned, error);
+        parse_request(in_.buffered(), head, w.headers, options_.limits, scanned, error);
     if (r == ParseResult::complete) break;
     if (r == ParseResult::error) co_return co_await refuse(error.status, error.reason);
-    if (w.begin > 0) {
-      // Make room at the back before reading more of this head.
-      std::memmove(w.input.get(), w.input.get() + w.begin, w.end - w.begin);
-      w.end -= w.begin;
-      w.begin = 0;
-      scanned = 0;
-    }
+    // Every complete request before this one is answered before waiting for the rest of it:
+    // a pipelined batch still leaves in one write, and a request followed by the first bytes
+    // of the next (or a stray CRLF) is not held back until those complete.
+    co_await flush();
     // header_timeout bounds the whole head, as nginx's client_header_timeout does: a client
     // trickling a byte now and then cannot hold the connection.
     const Duration left = head_deadline - EventLoop::current().now();
-    if (left <= Duration::zero())
-      co_return co_await refuse(408, "no complete request head in time");
-    const Read got = co_await read_more(left);
+    const Read got = left > Duration::zero() ? co_await read_more(left, {}) : Read::timed_out;
     if (got == Read::timed_out) co_return co_await refuse(408, "no complete request head in time");
     if (got == Read::closed) co_return Outcome::close;  // the client went away mid-request
   }
 
   const Framing& framing = head.framing;
   const bool has_body = framing.chunked || framing.content_length.value_or(0) > 0;
-  if (has_body && w.begin > 0) {
-    // A pipelined request with a body: move it to the front so its body can be read after
-    // the head, then parse the head again where it now is.
-    std::memmove(w.input.get(), w.input.get() + w.begin, w.end - w.begin);
-    w.end -= w.begin;
-    w.begin = 0;
+  if (has_body && in_.compact()) {
+    // A pipelined request with a body: at the front now, so that its body can be read behind
+    // the head; parse the head again where it is.
     scanned = 0;
-    parse_request(buffered(), head, w.headers, options_.limits, scanned, error);
+    parse_request(in_.buffered(), head, w.headers, options_.limits, scanned, error);
   }
 
-  // 2. Route first: the route decides the body limit.
+  // 2. Route first: the route decides the body limit, and whether the body is worth reading.
   Request request(head, peer_);
   if (!client_subject_.empty()) request.set_attribute("tls.client_subject", client_subject_);
   const RouteMatch& route = request.set_route(server_.router_.match(head.method, request.path()));
@@ -287,10 +276,12 @@ Task<Server::Connection::Outcome> Server::Connection::serve_one() {
   if (framing.content_length && *framing.content_length > max_body) {
     co_return co_await refuse(413, fmt::format("body larger than {} bytes", max_body));
   }
+  // No route takes it (404, 405): answered from the head, the body never read into memory.
+  const bool skip_body = has_body && route.handler == nullptr;
 
   // 3. The body.
-  std::size_t cursor = w.begin + head.head_size;
-  if (has_body) {
+  std::size_t consumed = head.head_size;  // of in_.buffered(): the head, then the body read
+  if (has_body && !skip_body) {
     if (framing.expect_continue) {
       w.output += "HTTP/1.1 100 Continue\r\n\r\n";
       co_await flush();
@@ -300,20 +291,20 @@ Task<Server::Connection::Outcome> Server::Connection::serve_one() {
     BodyDecoder decoder = framing.chunked ? BodyDecoder::chunked(body_limits)
                                           : BodyDecoder::fixed(*framing.content_length, max_body);
     for (;;) {
-      const std::size_t used = decoder.feed(
-          std::string_view(w.input.get() + cursor, w.end - cursor), request.mutable_body(), error);
+      const std::size_t used =
+          decoder.feed(in_.buffered().substr(consumed), request.mutable_body(), error);
       if (used == BodyDecoder::npos) co_return co_await refuse(error.status, error.reason);
-      cursor += used;
+      consumed += used;
       if (decoder.done()) break;
       // Everything after the head was body: read the rest over it, keeping the head.
-      w.end = cursor = w.begin + head.head_size;
-      const Read got = co_await read_more(options_.body_timeout);
+      const Read got = co_await read_more(options_.body_timeout, head.head_size);
       if (got == Read::timed_out) co_return co_await refuse(408, "body not received in time");
       if (got == Read::closed) co_return Outcome::close;
+      consumed = head.head_size;
     }
     // §11.3: a compressed request body is decoded, within the same limit.
     if (const auto coding = request.header("content-encoding")) {
-      const auto encoding = codec::parse_encoding(*coding);
+      const auto encoding = codec::try_parse_encoding(*coding);
       if (!encoding) co_return co_await refuse(415, "unsupported Content-Encoding");
       int status = 0;
       std::string reason;
@@ -345,23 +336,41 @@ Task<Server::Connection::Outcome> Server::Connection::serve_one() {
   // 5. The response. Pipelined requests already buffered are answered before flushing, so a
   // batch of them goes out in one write.
   ++served_;
+  const bool upgrading = response.status == 101 && response.upgrade && framing.upgrade;
+  if (response.status == 101 && !upgrading) {
+    log().error("{} {}: a 101 answer needs an upgrade handler and an upgrade request",
+                request.method(), request.target());
+    response = Response::error(500);
+  }
   // An HTTP/1.0 client learns where a streamed body ends only from the connection closing.
   const bool streamed_to_http10 = response.producer && head.minor_version == 0;
   const bool keep_alive =
-      framing.keep_alive && !framing.upgrade && !streamed_to_http10 &&
+      framing.keep_alive && !framing.upgrade && !streamed_to_http10 && !skip_body &&
       (options_.keepalive_requests == 0 || served_ < options_.keepalive_requests) &&
       !draining_.stop_requested() &&
       !(response.headers.has_framing_fields() &&
         list_contains(response.headers.get("connection").value_or(""), "close"));
-  co_await send_response(head, response, keep_alive);
-  w.begin = cursor;
-  if (w.begin == w.end) w.begin = w.end = 0;
+  co_await send_response(head, response, keep_alive || upgrading);
+  if (upgrading) {
+    co_await flush();
+    in_.consume(consumed);  // the protocol taking over reads what followed the request first
+    release_workspace();
+    Takeover takeover{in_, peer_, draining_};  // not made in the co_await: g++ 12
+    co_await response.upgrade(std::move(takeover));
+    co_return Outcome::close;
+  }
+  if (skip_body) {
+    co_await flush();
+    co_await linger();
+    co_return Outcome::close;
+  }
+  in_.consume(consumed);
   if (!keep_alive) {
     co_await flush();
     co_await stream_.shutdown_write();
     co_return Outcome::close;
   }
-  if (w.begin == w.end || w.output.size() >= 64 * 1024) co_await flush();
+  if (in_.empty() || w.output.size() >= 64 * 1024) co_await flush();
   co_return Outcome::keep_going;
 }
 
@@ -401,7 +410,9 @@ Task<void> Server::Connection::send_response(const RequestHead& head, Response& 
     append_number(out, response.body_size());
     out += "\r\n"sv;
   }
-  if (!keep_alive) {
+  if (response.status == 101) {
+    out += "Connection: Upgrade\r\n"sv;
+  } else if (!keep_alive) {
     out += "Connection: close\r\n"sv;
   } else if (head.minor_version == 0) {
     out += "Connection: keep-alive\r\n"sv;
@@ -506,31 +517,25 @@ Task<void> Server::serve_accepted(net::TcpStream& stream, std::stop_token draini
     co_await serve_connection(stream, peer, std::move(draining));
     co_return;
   }
-  auto inner = std::make_unique<net::TcpStream>(std::move(stream));
-  tls::TlsStream secure(std::move(inner), *options_.tls);
-  bool plain_http = false;  // the handshake failed because the client spoke plain HTTP
-  try {
-    co_await secure.handshake().until(draining);
-  } catch (const Error& e) {
-    if (e.code() == errc::cancelled && !draining.stop_requested()) throw;
-    // A scanner, a plain-HTTP client, an untrusted client certificate: that client's problem.
-    log().debug("HTTPS connection from {}: {}", peer.to_string(), e.what());
-    if (!secure.peer_sent_plain_http()) co_return;
-    plain_http = true;
-  }
-  if (plain_http) {
+  tls::AcceptOptions accept;
+  accept.until = draining;
+  accept.on_plaintext = [this](net::Stream& plain) -> Task<void> {
     // As nginx does: say it in the protocol the client speaks, then close.
     std::string answer;
     append_error(answer, 400, "The plain HTTP request was sent to HTTPS port",
                  options_.server_header);
-    try {
-      co_await secure.inner().write(answer).timeout(options_.send_timeout);
-    } catch (const Error&) {
-      // Gone already.
-    }
-    co_return;
+    co_await plain.write(answer).timeout(options_.send_timeout);
+  };
+  auto inner = std::make_unique<net::TcpStream>(std::move(stream));
+  std::unique_ptr<tls::TlsStream> secure;
+  try {
+    secure = co_await tls::accept(std::move(inner), *options_.tls, std::move(accept));
+  } catch (const Error& e) {
+    if (e.code() == errc::cancelled && !draining.stop_requested()) throw;
+    // A scanner, a plain-HTTP client, an untrusted client certificate: that client's problem.
+    log().debug("HTTPS connection from {}: {}", peer.to_string(), e.what());
   }
-  co_await serve_connection(secure, peer, std::move(draining));
+  if (secure) co_await serve_connection(*secure, peer, std::move(draining));
 }
 
 Task<void> Server::serve(net::TcpServer& tcp) {

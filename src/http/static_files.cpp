@@ -348,7 +348,7 @@ bool Serve::not_modified(std::string_view etag, std::time_t mtime) const {
   // If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2).
   if (const auto inm = request_.header("if-none-match")) return none_match_hits(*inm, etag);
   if (const auto ims = request_.header("if-modified-since")) {
-    const auto since = parse_http_date(*ims);
+    const auto since = try_parse_http_date(*ims);
     return since && mtime <= *since;
   }
   return false;

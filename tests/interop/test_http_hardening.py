@@ -56,3 +56,17 @@ def test_a_slow_reader_that_gives_up_does_not_kill_the_server(spawn, tmp_path):
             time.sleep(0.3)
         time.sleep(0.2)
     assert_still_serving(server, port)
+
+
+def test_a_body_for_a_route_that_does_not_take_it_is_refused_before_it_is_sent(spawn, tmp_path):
+    # POST to a GET-only route announcing a megabyte: 405 at once, from the head, and the
+    # connection closes; the server never waits for (nor buffers) the body.
+    server, port = start_static(spawn, big_root(tmp_path))
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"POST /small.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n")
+        start = time.monotonic()
+        head = s.recv(4096)
+        assert time.monotonic() - start < 2
+        assert head.startswith(b"HTTP/1.1 405 "), head
+        assert b"Connection: close" in head
+    assert_still_serving(server, port)

@@ -40,7 +40,7 @@ enum class SocketState : std::uint8_t {
 std::string_view state_name(SocketProtocol protocol, SocketState state) noexcept;
 // The state a psutil name stands for (case-insensitive, ss's "ESTAB" and "SYN-SENT" spellings
 // too); nullopt for an unknown name.
-std::optional<SocketState> parse_state(std::string_view name) noexcept;
+std::optional<SocketState> try_parse_state(std::string_view name) noexcept;
 
 struct Endpoint {
   net::IpAddress ip;

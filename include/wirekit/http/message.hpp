@@ -16,6 +16,7 @@
 #include <wirekit/core.hpp>
 #include <wirekit/http/parser.hpp>
 #include <wirekit/net/address.hpp>
+#include <wirekit/net/stream.hpp>
 
 namespace wirekit::http {
 
@@ -34,6 +35,28 @@ std::string html_escape(std::string_view text);
 class Request;
 class Response;
 using Handler = std::function<Task<Response>(Request&)>;
+
+// Thrown by a handler to answer `status` with `message`, which the client sees ("400 Bad
+// Request: invalid JSON body: ..."). Every other exception of a handler is answered 500 and
+// its detail logged, never sent; a client call's HttpStatusError (an upstream's 4xx or 5xx)
+// is answered 502.
+class HttpError : public Error {
+ public:
+  HttpError(int status, const std::string& message);
+  int status() const noexcept { return status_; }
+
+ private:
+  int status_;
+};
+
+// A connection after 101 Switching Protocols, handed to the protocol that takes it over.
+struct Takeover {
+  // The connection (TLS included); bytes the client sent past the request come first.
+  net::Stream& stream;
+  const net::SocketAddress& peer;
+  std::stop_token draining;  // requested when the server begins to shut down
+};
+using UpgradeHandler = std::function<Task<void>(Takeover)>;
 
 // What routing found for a request (see Router::match).
 struct RouteMatch {
@@ -124,7 +147,7 @@ class Request {
   const std::string& body() const noexcept { return body_; }
   std::string& mutable_body() noexcept { return body_; }
   // The body parsed as JSON; throws Error(errc::protocol_error) naming the problem.
-  nlohmann::json json() const;
+  nlohmann::json json() const;  // HttpError(400) when the body is not JSON
 
   // A route parameter ("name" for "/hello/{name}"), decoded; empty if there is none.
   std::string_view param(std::string_view name) const noexcept;
@@ -160,6 +183,10 @@ class Response {
                          int code = 200);
   // The standard page for an error status: "404 Not Found".
   static Response error(int code, std::string_view detail = {});
+  // 101 Switching Protocols to `protocol` (the Upgrade header; add the protocol's own fields,
+  // e.g. Sec-WebSocket-Accept): once it is sent, `takeover` owns the connection until it
+  // returns, and the connection closes then. WebSocket is built on it.
+  static Response switching_protocols(std::string_view protocol, UpgradeHandler takeover);
 
   Response& header(std::string_view name, std::string_view value) {
     headers.set(name, value);
@@ -179,6 +206,7 @@ class Response {
   std::string body;
   std::optional<FileBody> file;
   std::function<Task<void>(BodyWriter&)> producer;
+  UpgradeHandler upgrade;  // with status 101
 
   // Bytes of body this response sends (for the access log and Content-Length).
   std::uint64_t body_size() const noexcept { return file ? file->length : body.size(); }

@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <wirekit/http/message.hpp>
@@ -28,28 +29,53 @@ struct RouteOptions {
   std::optional<std::size_t> max_body;  // this route's body limit instead of the server's
 };
 
+// What a route runs: a coroutine `Task<Response>(Request&)`, or a plain function
+// `Response(Request&)` for a handler that does not wait for anything.
+template <class F>
+concept HandlerLike = std::is_invocable_r_v<Task<Response>, F&, Request&> ||
+                      std::is_invocable_r_v<Response, F&, Request&>;
+
+template <HandlerLike F>
+Handler as_handler(F f) {
+  if constexpr (std::is_invocable_r_v<Task<Response>, F&, Request&>) {
+    return Handler(std::move(f));
+  } else {
+    return [f = std::move(f)](Request& request) mutable -> Task<Response> { co_return f(request); };
+  }
+}
+
 class Router {
  public:
   Router& route(std::string_view method, std::string_view pattern, Handler handler,
                 RouteOptions options = {});
-  Router& get(std::string_view pattern, Handler h, RouteOptions o = {}) {
-    return route("GET", pattern, std::move(h), o);
+  template <HandlerLike F>
+  Router& route(std::string_view method, std::string_view pattern, F f, RouteOptions o = {}) {
+    return route(method, pattern, as_handler(std::move(f)), o);
   }
-  Router& post(std::string_view pattern, Handler h, RouteOptions o = {}) {
-    return route("POST", pattern, std::move(h), o);
+  template <HandlerLike F>
+  Router& get(std::string_view pattern, F f, RouteOptions o = {}) {
+    return route("GET", pattern, as_handler(std::move(f)), o);
   }
-  Router& put(std::string_view pattern, Handler h, RouteOptions o = {}) {
-    return route("PUT", pattern, std::move(h), o);
+  template <HandlerLike F>
+  Router& post(std::string_view pattern, F f, RouteOptions o = {}) {
+    return route("POST", pattern, as_handler(std::move(f)), o);
   }
-  Router& delete_(std::string_view pattern, Handler h, RouteOptions o = {}) {
-    return route("DELETE", pattern, std::move(h), o);
+  template <HandlerLike F>
+  Router& put(std::string_view pattern, F f, RouteOptions o = {}) {
+    return route("PUT", pattern, as_handler(std::move(f)), o);
   }
-  Router& patch(std::string_view pattern, Handler h, RouteOptions o = {}) {
-    return route("PATCH", pattern, std::move(h), o);
+  template <HandlerLike F>
+  Router& delete_(std::string_view pattern, F f, RouteOptions o = {}) {
+    return route("DELETE", pattern, as_handler(std::move(f)), o);
+  }
+  template <HandlerLike F>
+  Router& patch(std::string_view pattern, F f, RouteOptions o = {}) {
+    return route("PATCH", pattern, as_handler(std::move(f)), o);
   }
   // Every method.
-  Router& any(std::string_view pattern, Handler h, RouteOptions o = {}) {
-    return route("*", pattern, std::move(h), o);
+  template <HandlerLike F>
+  Router& any(std::string_view pattern, F f, RouteOptions o = {}) {
+    return route("*", pattern, as_handler(std::move(f)), o);
   }
 
   using Match = RouteMatch;

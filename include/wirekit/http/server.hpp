@@ -1,12 +1,18 @@
 // The HTTP/1.1 server: keep-alive, pipelining, timeouts, limits, graceful shutdown.
 //
 //   http::Router router;
-//   router.get("/", [](http::Request&) -> Task<http::Response> {
-//     co_return http::Response::text("Hello, Anonymous!");
-//   });
+//   router.get("/", [](http::Request&) { return http::Response::text("Hello, World!"); });
+//   http::serve(router, "localhost:8080");  // until Ctrl-C
+//
+// In a program that runs its own loops, the same with a Server and a TcpServer:
+//
 //   http::Server server{std::move(router)};
-//   net::TcpServer tcp{{*net::SocketAddress::parse("127.0.0.1:8080")}};
+//   net::TcpServer tcp{"localhost:8080"};
 //   co_await server.serve(tcp);
+//
+// Thread-safety: one Server serves on every loop of a Runtime at once, so its router, its
+// middleware and their handlers run on several threads concurrently; what they share must be
+// safe for that (the guard layer's blocker and limiter, the cache, are).
 #pragma once
 
 #include <chrono>
@@ -79,5 +85,11 @@ class Server {
   std::vector<Middleware> middleware_;
   Handler chain_;  // middleware around the routed handler
 };
+
+// Serves `router` on `address` ("host:port", as net::TcpServer takes it) with one loop per
+// core until SIGINT or SIGTERM, then shuts down gracefully; SIGHUP reloads options.tls. The
+// blocking one-liner of the server, as http::get is of the client: call it from plain code
+// (on a loop's thread it throws Error(errc::misuse)).
+void serve(Router router, std::string_view address, ServerOptions options = {});
 
 }  // namespace wirekit::http

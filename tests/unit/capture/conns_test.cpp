@@ -217,11 +217,11 @@ TEST(Conns, StateNamesFollowPsutilAndParseSsSpellings) {
   EXPECT_EQ(state_name(SocketProtocol::tcp, SocketState::time_wait), "TIME_WAIT");
   EXPECT_EQ(state_name(SocketProtocol::tcp, SocketState::close), "CLOSE");
   EXPECT_EQ(state_name(SocketProtocol::udp, SocketState::close), "NONE");
-  EXPECT_EQ(parse_state("listen"), SocketState::listen);
-  EXPECT_EQ(parse_state("ESTAB"), SocketState::established);
-  EXPECT_EQ(parse_state("fin-wait-1"), SocketState::fin_wait1);
-  EXPECT_EQ(parse_state("CLOSE_WAIT"), SocketState::close_wait);
-  EXPECT_EQ(parse_state("bogus"), std::nullopt);
+  EXPECT_EQ(try_parse_state("listen"), SocketState::listen);
+  EXPECT_EQ(try_parse_state("ESTAB"), SocketState::established);
+  EXPECT_EQ(try_parse_state("fin-wait-1"), SocketState::fin_wait1);
+  EXPECT_EQ(try_parse_state("CLOSE_WAIT"), SocketState::close_wait);
+  EXPECT_EQ(try_parse_state("bogus"), std::nullopt);
 }
 
 TEST(Conns, TableAlignsColumnsAndShowsProcesses) {
@@ -231,8 +231,8 @@ TEST(Conns, TableAlignsColumnsAndShowsProcesses) {
   rows[0].pid = 42;
   rows[0].process = "nginx";
   rows[1].protocol = SocketProtocol::udp;
-  rows[1].local = {*net::IpAddress::parse("2001:db8::1"), 53};
-  rows[1].remote = {*net::IpAddress::parse("2001:db8::2"), 40000};
+  rows[1].local = {*net::IpAddress::try_parse("2001:db8::1"), 53};
+  rows[1].remote = {*net::IpAddress::try_parse("2001:db8::2"), 40000};
   rows[1].state = SocketState::established;
 
   const std::string table = format_table(rows, true);

@@ -41,8 +41,7 @@ std::array<std::uint8_t, 16> iv_from_hex(std::string_view hex) {
 }
 
 std::filesystem::path vectors_dir() {
-  // tests/unit/crypto → tests/vectors
-  return std::filesystem::path(__FILE__).parent_path() / "../../vectors";
+  return WIREKIT_TEST_VECTORS;
 }
 
 std::optional<nlohmann::json> load_vectors() {

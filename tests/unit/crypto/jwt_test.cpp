@@ -57,8 +57,7 @@ char altered(char c) {
 }
 
 std::filesystem::path vectors_dir() {
-  // tests/unit/crypto → tests/vectors
-  return std::filesystem::path(__FILE__).parent_path() / "../../vectors";
+  return WIREKIT_TEST_VECTORS;
 }
 
 std::optional<Json> load_vectors() {

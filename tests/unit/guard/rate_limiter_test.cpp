@@ -10,7 +10,7 @@ namespace {
 using namespace std::chrono_literals;
 
 net::IpAddress ip(const char* text) {
-  return *net::IpAddress::parse(text);
+  return *net::IpAddress::try_parse(text);
 }
 
 TEST(RateLimiter, AllowsABurstThenRefusesWithRetryAfter) {

@@ -141,7 +141,7 @@ std::string big_payload() {
 
 Task<Response> encoded(Request& request) {
   const std::string name(request.param("enc"));
-  const auto encoding = codec::parse_encoding(name);
+  const auto encoding = codec::try_parse_encoding(name);
   if (!encoding) co_return Response::error(400);
   Response r = Response::text("");
   r.body = codec::compress(*encoding, payload());
@@ -206,7 +206,7 @@ class TestServer {
         runtime.run([&]() -> Task<void> {
           Server server{app(&seen)};
           if (setup) setup(server);
-          net::TcpServer tcp{{*net::SocketAddress::parse("127.0.0.1:0")},
+          net::TcpServer tcp{{*net::SocketAddress::try_parse("127.0.0.1:0")},
                              net::ServeOptions{.shutdown_grace = 1s}};
           {
             std::lock_guard lock(mutex_);

@@ -32,7 +32,7 @@ using namespace std::chrono_literals;
 
 // The peer every test request comes from.
 inline const net::SocketAddress& test_peer() {
-  static const net::SocketAddress peer = *net::SocketAddress::parse("127.0.0.1:5000");
+  static const net::SocketAddress peer = *net::SocketAddress::try_parse("127.0.0.1:5000");
   return peer;
 }
 
@@ -61,7 +61,7 @@ class TestRequest {
     if (parse_request(raw_, head_, storage_, Limits{}, scanned, error) != ParseResult::complete) {
       throw std::invalid_argument("test request does not parse: " + std::string(error.reason));
     }
-    peer_ = *net::SocketAddress::parse(peer);
+    peer_ = *net::SocketAddress::try_parse(peer);
     request_.emplace(head_, peer_);
   }
   TestRequest(const TestRequest&) = delete;

@@ -23,7 +23,8 @@ Task<void> serve(std::uint16_t port) {
 int main(int argc, char** argv) {
   const auto port = static_cast<std::uint16_t>(argc > 1 ? std::atoi(argv[1]) : 1234);
   try {
-    run(serve(port));  // Ctrl-C stops accepting and closes the connections gracefully
+    // Ctrl-C stops accepting and closes the connections gracefully.
+    run(serve(port), {.threads = 1, .handle_signals = true});
   } catch (const Error& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;

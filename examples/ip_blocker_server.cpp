@@ -31,7 +31,7 @@ Task<void> start_server(std::uint16_t port) {
 int main(int argc, char** argv) {
   const auto port = static_cast<std::uint16_t>(argc > 1 ? std::atoi(argv[1]) : 12345);
   try {
-    run(start_server(port));
+    run(start_server(port), {.threads = 1, .handle_signals = true});
   } catch (const Error& e) {
     if (e.code() == errc::cancelled) return 0;  // Ctrl-C
     std::fprintf(stderr, "%s\n", e.what());

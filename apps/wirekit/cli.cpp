@@ -160,10 +160,16 @@ RuntimeOptions runtime_options(std::size_t threads) {
   return RuntimeOptions{.threads = threads, .handle_signals = true};
 }
 
-RuntimeOptions runtime_options(std::size_t threads, const std::optional<tls::ServerContext>& tls) {
-  RuntimeOptions options = runtime_options(threads);
-  if (tls) options.on_reload = [context = *tls]() mutable { context.reload(); };
-  return options;
+int serve_one(std::unique_ptr<services::Service> service, services::RunOptions options,
+              Announcement announcement) {
+  options.announce = [&announcement](const services::Services& all,
+                                     const services::LineSink& lines) {
+    lines(announcement(*all.front()));
+  };
+  services::Services one;
+  one.push_back(std::move(service));
+  services::run(one, options);
+  return 0;
 }
 
 }  // namespace wirekit::cli

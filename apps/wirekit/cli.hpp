@@ -84,9 +84,14 @@ std::string read_file(const std::string& path, std::string_view what);
 std::string read_stdin();
 void write_stdout(std::string_view data);
 
-// A Runtime with `threads` loops (0: one per core) and SIGINT/SIGTERM handling; with `tls`,
-// SIGHUP reloads its certificates.
+// A Runtime with `threads` loops (0: one per core) and SIGINT/SIGTERM handling.
 RuntimeOptions runtime_options(std::size_t threads);
-RuntimeOptions runtime_options(std::size_t threads, const std::optional<tls::ServerContext>& tls);
+
+// What a single-service command prints once it is bound (the Python program's own line).
+using Announcement = std::function<std::string(const services::Service&)>;
+// Runs `service` as `wirekit serve` runs its services, with `announcement` instead of
+// "NAME: listening on ...".
+int serve_one(std::unique_ptr<services::Service> service, services::RunOptions options,
+              Announcement announcement);
 
 }  // namespace wirekit::cli

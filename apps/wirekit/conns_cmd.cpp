@@ -27,7 +27,7 @@ int list_conns(const ConnsFlags& flags) {
   query.listening_only = flags.listening;
   query.with_processes = flags.pid;
   if (!flags.state.empty()) {
-    query.state = capture::parse_state(flags.state);
+    query.state = capture::try_parse_state(flags.state);
     if (!query.state) {
       throw Error(errc::invalid_argument, "unknown state '" + flags.state +
                                               "': expected LISTEN, ESTABLISHED, TIME_WAIT, ...");

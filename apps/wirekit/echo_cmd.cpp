@@ -13,18 +13,15 @@ struct EchoFlags {
 };
 
 int echo(const EchoFlags& flags) {
-  const services::Blocking blocking = flags.blocking.parse();
-  Runtime runtime{runtime_options(flags.threads)};
-  auto main = [&]() -> Task<void> {
-    auto server = co_await services::bind_tcp(
-        flags.echo.endpoint, {.max_connections = flags.max_connections}, runtime.size());
-    services::stdout_lines()("Echo server is listening on " +
-                             services::describe(server->local_addresses()));
-    co_await server->serve(runtime,
-                           services::guarded(services::make_blocker(blocking), services::echo));
-  };
-  runtime.run(main());
-  return 0;
+  services::EchoOptions options = flags.echo;
+  options.blocking = flags.blocking.parse();
+  services::RunOptions run;
+  run.threads = flags.threads;
+  run.serve.max_connections = flags.max_connections;
+  return serve_one(services::make_echo_service(options), std::move(run),
+                   [](const services::Service& s) {
+                     return "Echo server is listening on " + services::describe(s.listening());
+                   });
 }
 
 }  // namespace

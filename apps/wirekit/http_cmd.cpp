@@ -19,26 +19,21 @@ struct HelloFlags {
   HttpFlags http;
 };
 
-using Announce = std::function<std::string(std::string_view scheme, const net::SocketAddress&)>;
-
-// Binds, announces with `announce(scheme, first bound address)`, and serves `router` until
-// stopped; SIGHUP reloads the TLS certificates.
+// Serves `router` as one HTTP(S) service announced by `announce(scheme, first bound address)`;
+// SIGHUP reloads the TLS certificates.
 int serve_http(http::Router router, const HttpFlags& flags, const services::Endpoint& endpoint,
-               std::size_t threads, const Announce& announce) {
-  const services::HttpFeatures features = flags.parse();
-  http::ServerOptions options = flags.server_options();
-  const std::string_view scheme = options.tls ? "https" : "http";
-  Runtime runtime{runtime_options(threads, options.tls)};
-  http::Server server{std::move(router), std::move(options)};
-  services::apply(server, features, services::stdout_lines());
-  auto main = [&]() -> Task<void> {
-    auto tcp = co_await services::bind_tcp(endpoint, {.max_connections = flags.max_connections},
-                                           runtime.size());
-    services::stdout_lines()(announce(scheme, tcp->local_addresses().front()));
-    co_await server.serve(runtime, *tcp);
-  };
-  runtime.run(main());
-  return 0;
+               std::size_t threads,
+               std::function<std::string(std::string_view, const net::SocketAddress&)> announce) {
+  services::HttpServiceOptions options{
+      .endpoint = endpoint, .http = flags.server_options(), .features = flags.parse()};
+  services::RunOptions run;
+  run.threads = threads;
+  run.serve.max_connections = flags.max_connections;
+  auto service = std::make_unique<services::HttpService>(std::move(router), std::move(options));
+  return serve_one(std::move(service), std::move(run),
+                   [announce = std::move(announce)](const services::Service& s) {
+                     return announce(s.name(), s.listening().front().address);
+                   });
 }
 
 int http_serve(const HttpServeFlags& flags) {

@@ -1,6 +1,8 @@
 // wirekit serve — the integrated server, configured by wirekit.toml.
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "cli.hpp"
 
 namespace wirekit::cli {
@@ -13,18 +15,25 @@ struct ServeFlags {
 };
 
 int serve(const ServeFlags& flags) {
-  services::ServerConfig config;  // every service on, with its defaults
+  services::ServerConfig config;
   if (flags.config) {
     config = services::load_server_config(*flags.config);
   } else if (std::filesystem::exists(WIREKIT_DEFAULT_CONFIG)) {
     config = services::load_server_config(WIREKIT_DEFAULT_CONFIG);
+  } else {
+    config = services::default_server_config();  // every service on, with its defaults
   }
   if (flags.threads) config.threads = *flags.threads;
-  // SIGHUP reloads the HTTPS certificates.
-  const std::optional<tls::ServerContext> no_tls;
-  Runtime runtime{runtime_options(config.threads, config.web ? config.web->http.tls : no_tls)};
-  runtime.run(services::run_server(runtime, config, services::stdout_lines()));
+  services::run(config.services, services::run_options(config));
   return 0;
+}
+
+std::string services_help() {
+  std::string out = "Services (each a [section] of wirekit.toml, or repeated as [[section]]):";
+  for (const services::ServiceKind& kind : services::Registry::standard().kinds()) {
+    out += fmt::format("\n  {:<9} {}", kind.section, kind.summary);
+  }
+  return out + "\nKeys and defaults: docs/configuration.md";
 }
 
 }  // namespace
@@ -32,7 +41,9 @@ int serve(const ServeFlags& flags) {
 void add_serve_command(CLI::App& app, Action& action) {
   static ServeFlags flags;
   CLI::App* s = app.add_subcommand(
-      "serve", "Run every configured service: echo (1234), welcome (12345), UDP (12345)");
+      "serve",
+      "Run every service wirekit.toml configures (all of them, with defaults, without it)");
+  s->footer(services_help());
   s->add_option("-c,--config", flags.config,
                 "Configuration file (default: ./" WIREKIT_DEFAULT_CONFIG " when present)");
   s->add_option("--threads", flags.threads, "Event loops (overrides [server] threads)");

@@ -24,18 +24,13 @@ struct TcpConnectFlags {
 int tcp_serve(const TcpServeFlags& flags) {
   services::WelcomeOptions options = flags.welcome;
   options.blocking = flags.blocking.parse();
-  Runtime runtime{runtime_options(flags.threads)};
-  auto main = [&]() -> Task<void> {
-    const auto lines = services::stdout_lines();
-    auto server = co_await services::bind_tcp(options.endpoint, {}, runtime.size());
-    services::WelcomeService welcome{options, lines};
-    lines("Server is listening on port " +
-          std::to_string(server->local_addresses().front().port()));
-    co_await server->serve(runtime,
-                           [&welcome](net::TcpStream s) { return welcome.handle(std::move(s)); });
-  };
-  runtime.run(main());
-  return 0;
+  services::RunOptions run;
+  run.threads = flags.threads;
+  return serve_one(services::make_welcome_service(options), std::move(run),
+                   [](const services::Service& s) {
+                     return "Server is listening on port " +
+                            std::to_string(s.listening().front().address.port());
+                   });
 }
 
 int tcp_connect(const TcpConnectFlags& flags) {

@@ -18,21 +18,16 @@ struct UdpSendFlags {
   std::string timeout = "2s";
 };
 
-int udp_serve(UdpServeFlags& flags) {
-  flags.ack.blocking = flags.blocking.parse();
-  Runtime runtime{runtime_options(1)};
-  auto main = [&]() -> Task<void> {
-    const auto lines = services::stdout_lines();
-    std::vector<net::UdpSocket> sockets = co_await services::bind_udp(flags.ack.endpoint);
-    lines("UDP server is listening on port " +
-          std::to_string(sockets.front().local_address().port()));
-    std::vector<Task<void>> serving;
-    for (auto& socket : sockets)
-      serving.push_back(services::serve_udp_ack(socket, flags.ack, lines));
-    co_await when_all(std::move(serving));
-  };
-  runtime.run(main());
-  return 0;
+int udp_serve(const UdpServeFlags& flags) {
+  services::UdpAckOptions options = flags.ack;
+  options.blocking = flags.blocking.parse();
+  services::RunOptions run;
+  run.threads = 1;
+  return serve_one(services::make_udp_ack_service(options), std::move(run),
+                   [](const services::Service& s) {
+                     return "UDP server is listening on port " +
+                            std::to_string(s.listening().front().address.port());
+                   });
 }
 
 int udp_send(const UdpSendFlags& flags) {

@@ -1,37 +1,26 @@
-#include <cstdio>
-
-#include <wirekit/services.hpp>
+#include <wirekit/services/endpoint.hpp>
 
 namespace wirekit::services {
-
-LineSink stdout_lines() {
-  return [](const std::string& line) {
-    // One fwrite per line: stdio locks per call, so lines from several loops never interleave.
-    const std::string with_newline = line + '\n';
-    std::fwrite(with_newline.data(), 1, with_newline.size(), stdout);
-    std::fflush(stdout);  // a pipe reader (a test, a log collector) sees each line at once
-  };
-}
-
-Task<std::vector<net::SocketAddress>> listen_addresses(const Endpoint& endpoint) {
-  if (endpoint.host.empty() || endpoint.host == "*") {
-    co_return std::vector<net::SocketAddress>{
-        net::SocketAddress{net::IpAddress{}, endpoint.port},
-        net::SocketAddress{net::IpAddress::v6({}), endpoint.port}};
-  }
-  co_return co_await net::resolve(endpoint.host, endpoint.port);
-}
 
 Task<std::unique_ptr<net::TcpServer>> bind_tcp(const Endpoint& endpoint,
                                                const net::ServeOptions& options,
                                                std::size_t loops) {
-  co_return std::make_unique<net::TcpServer>(co_await listen_addresses(endpoint), options, loops);
+  co_return std::make_unique<net::TcpServer>(
+      co_await net::listen_addresses(endpoint.host, endpoint.port), options, loops);
+}
+
+std::vector<Listening> listening_of(const net::TcpServer* server) {
+  std::vector<Listening> out;
+  if (server != nullptr) {
+    for (const auto& address : server->local_addresses()) out.push_back({"tcp", address});
+  }
+  return out;
 }
 
 Task<std::vector<net::UdpSocket>> bind_udp(const Endpoint& endpoint) {
   std::vector<net::UdpSocket> sockets;
   std::exception_ptr first_skipped;
-  for (const auto& address : co_await listen_addresses(endpoint)) {
+  for (const auto& address : co_await net::listen_addresses(endpoint.host, endpoint.port)) {
     try {
       sockets.push_back(net::UdpSocket::bind(address));
     } catch (const Error& e) {
@@ -45,15 +34,6 @@ Task<std::vector<net::UdpSocket>> bind_udp(const Endpoint& endpoint) {
   }
   if (sockets.empty() && first_skipped) std::rethrow_exception(first_skipped);
   co_return sockets;
-}
-
-std::string describe(const std::vector<net::SocketAddress>& addresses) {
-  std::string out;
-  for (const auto& a : addresses) {
-    if (!out.empty()) out += ", ";
-    out += a.to_string();
-  }
-  return out;
 }
 
 std::shared_ptr<guard::IpBlocker> make_blocker(const Blocking& blocking) {

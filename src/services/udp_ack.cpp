@@ -1,6 +1,9 @@
 #include <fmt/format.h>
 
-#include <wirekit/services.hpp>
+#include <wirekit/services/builtin.hpp>
+#include <wirekit/services/config.hpp>
+
+#include "kinds.hpp"
 
 namespace wirekit::services {
 
@@ -50,6 +53,49 @@ Task<void> serve_udp_ack(net::UdpSocket& socket, const UdpAckOptions& options, L
       log().warn("{}", e.what());
     }
   }
+}
+
+namespace {
+
+class UdpAckService final : public Service {
+ public:
+  explicit UdpAckService(UdpAckOptions options) : options_(std::move(options)) {}
+  std::string name() const override { return "udp"; }
+  Task<void> bind(const ServiceContext&) override {
+    sockets_ = co_await bind_udp(options_.endpoint);
+  }
+  Task<void> serve(const ServiceContext& context) override {
+    std::vector<Task<void>> serving;
+    serving.reserve(sockets_.size());
+    for (auto& socket : sockets_) serving.push_back(serve_udp_ack(socket, options_, context.lines));
+    co_await when_all(std::move(serving));
+  }
+  std::vector<Listening> listening() const override {
+    std::vector<Listening> out;
+    for (const auto& socket : sockets_) out.push_back({"udp", socket.local_address()});
+    return out;
+  }
+
+ private:
+  UdpAckOptions options_;
+  std::vector<net::UdpSocket> sockets_;
+};
+
+}  // namespace
+
+std::unique_ptr<Service> make_udp_ack_service(const UdpAckOptions& options) {
+  return std::make_unique<UdpAckService>(options);
+}
+
+ServiceKind udp_ack_kind() {
+  return {"udp", "§3.2 udp: print each datagram, answer \"Message received\" (UDP 12345)",
+          [](ConfigSection& s) {
+            UdpAckOptions o;
+            o.endpoint = s.endpoint(o.endpoint);
+            o.reply = s.text("reply", o.reply);
+            o.blocking = s.blocking();
+            return make_udp_ack_service(o);
+          }};
 }
 
 }  // namespace wirekit::services

@@ -1,4 +1,7 @@
-#include <wirekit/services.hpp>
+#include <wirekit/services/builtin.hpp>
+#include <wirekit/services/config.hpp>
+
+#include "kinds.hpp"
 
 namespace wirekit::services {
 
@@ -13,6 +16,26 @@ Task<void> WelcomeService::handle(net::TcpStream stream) {
   lines_("Connection from " + peer.python_repr() +
          (admitted ? " has been established!" : " has been blocked!"));
   co_await stream.write(admitted ? options_.message : options_.blocked_message);
+}
+
+std::unique_ptr<Service> make_welcome_service(const WelcomeOptions& options) {
+  return std::make_unique<TcpService>(
+      "welcome", options.endpoint, [options](const ServiceContext& context) {
+        auto welcome = std::make_shared<WelcomeService>(options, context.lines);
+        return [welcome](net::TcpStream s) { return welcome->handle(std::move(s)); };
+      });
+}
+
+ServiceKind welcome_kind() {
+  return {"welcome", "§3.1/§7.2 welcome: greet each connection, block abusive clients (TCP 12345)",
+          [](ConfigSection& s) {
+            WelcomeOptions o;
+            o.endpoint = s.endpoint(o.endpoint);
+            o.message = s.text("message", o.message);
+            o.blocked_message = s.text("blocked_message", o.blocked_message);
+            o.blocking = s.blocking();
+            return make_welcome_service(o);
+          }};
 }
 
 }  // namespace wirekit::services

@@ -19,6 +19,19 @@ def test_runtime_tour():
     ]
 
 
+def test_the_five_line_server_of_the_readme_serves_until_sigterm(spawn):
+    import signal
+
+    import requests
+
+    port = free_port()
+    server = spawn([EXAMPLES / "hello_server", f"127.0.0.1:{port}"])
+    wait_tcp(port)
+    assert requests.get(f"http://127.0.0.1:{port}/", timeout=5).text == "Hello, World!"
+    assert requests.get(f"http://127.0.0.1:{port}/wirekit", timeout=5).text == "Hello, wirekit!"
+    assert server.stop(signal.SIGTERM) == 0  # a graceful shutdown, not death by signal
+
+
 def test_secure_message_round_trips_a_fernet_token():
     result = run([EXAMPLES / "secure_message"])
     assert result.returncode == 0, result.stderr

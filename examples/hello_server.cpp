@@ -1,0 +1,14 @@
+// The first minute: a web server in five lines (README). Ctrl-C stops it gracefully.
+//   ./hello_server [HOST:PORT]      (default localhost:8080)
+#include <wirekit/http.hpp>
+
+using namespace wirekit;
+
+int main(int argc, char** argv) {
+  http::Router router;
+  router.get("/", [](http::Request&) { return http::Response::text("Hello, World!"); });
+  router.get("/{name}", [](http::Request& request) {
+    return http::Response::text("Hello, " + std::string(request.param("name")) + "!");
+  });
+  http::serve(router, argc > 1 ? argv[1] : "localhost:8080");
+}

@@ -1,11 +1,13 @@
 # The two commands of the README, and a few conveniences around CMake presets.
 #   make run    install what is missing, build, start `wirekit serve` (wirekit.toml)
-#   make test   install what is missing, build, run every test (dev build, then the ASan build)
+#   make test   install what is missing, build, run every test (dev build, then the ASan build),
+#               then say how many were skipped and why
+#   make package  the .deb of the release build (build/package/)
 SHELL := /bin/bash
 CONFIG ?= wirekit.toml
 WIREKIT := build/dev/apps/wirekit/wirekit
 
-.PHONY: all deps build run test asan fuzz bench format clean
+.PHONY: all deps build run test asan package fuzz bench format clean
 all: build
 
 deps:
@@ -23,9 +25,19 @@ run: build
 asan: deps build/asan/build.ninja
 	cmake --build --preset asan
 
+# Each ctest run writes its JUnit file (CMakePresets.json) and the pytest files theirs
+# (tests/CMakeLists.txt); old ones go first, so that the summary counts this run only.
+TEST_BUILDS := build/dev build/asan
 test: build asan
-	ctest --preset dev
-	ctest --preset asan
+	@rm -rf $(addsuffix /ctest-results.xml,$(TEST_BUILDS)) $(addsuffix /test-results,$(TEST_BUILDS))
+	@status=0; \
+	ctest --preset dev && ctest --preset asan || status=$$?; \
+	/usr/bin/python3 scripts/test_summary.py $(TEST_BUILDS); \
+	exit $$status
+
+package: deps build/release/build.ninja
+	cmake --build --preset release
+	cpack --preset release
 
 # libFuzzer targets (clang); FUZZ_SECONDS per target, e.g. make fuzz FUZZ_SECONDS=300
 FUZZ_SECONDS ?= 60

@@ -10,12 +10,14 @@ build_pkgs=(
   zlib1g-dev libdeflate-dev libbrotli-dev libzstd-dev   # HTTP content-encoding
   libssl-dev openssl   # Fernet, JWT (EVP API); TLS
   libpcap-dev          # capture: live and offline packets, BPF filters
+  dpkg-dev file        # make package: CPack's .deb finds the tool's run-time libraries with these
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev python3-pytest
   clang libclang-rt-14-dev   # libFuzzer targets and their corpus replay
   python3-twisted            # the tutorial's §8.1 Twisted echo, run against wirekit in interop tests
   python3-requests python3-aiohttp curl   # HTTP clients of the interop tests
+  nginx                                   # an HTTP server the client tests fetch from
   zstd gzip brotli python3-brotli   # other implementations the codec tests compare against
   python3-cryptography python3-jwt   # Fernet and PyJWT peers of the token tests
   iproute2 procps

@@ -30,6 +30,7 @@ void add_token_commands(CLI::App& app, Action& action);         // fernet, jwt
 void add_http_client_commands(CLI::App& http, Action& action);  // http get, http post
 void add_fetch_command(CLI::App& app, Action& action);
 void add_tls_commands(CLI::App& app, Action& action);  // tls probe, tls selfsigned
+// With the capture layer (WIREKIT_WITH_CAPTURE) only:
 void add_conns_command(CLI::App& app, Action& action);
 void add_capture_commands(CLI::App& app, Action& action);  // sniff, pcap stats/list/creds
 

@@ -30,8 +30,10 @@ int main(int argc, char** argv) {
   cli::add_token_commands(app, action);
   cli::add_fetch_command(app, action);
   cli::add_tls_commands(app, action);
+#ifdef WIREKIT_WITH_CAPTURE
   cli::add_conns_command(app, action);
   cli::add_capture_commands(app, action);
+#endif
 
   try {
     app.parse(argc, argv);

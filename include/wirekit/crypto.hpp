@@ -1,6 +1,6 @@
-// wirekit crypto: Fernet and JWT on OpenSSL 3, and the bearer-JWT guard for the HTTP server.
+// wirekit crypto: Fernet and JWT on OpenSSL 3 (the HTTP server's bearer-JWT guard, built on
+// these, is in wirekit/http/middleware.hpp).
 #pragma once
 
 #include <wirekit/crypto/fernet.hpp>
 #include <wirekit/crypto/jwt.hpp>
-#include <wirekit/crypto/jwt_guard.hpp>

@@ -5,7 +5,7 @@
 #include <wirekit/codec.hpp>
 #include <wirekit/core/error.hpp>
 
-#include "capture/dissect_detail.hpp"
+#include "dissect_detail.hpp"
 
 namespace wirekit::capture {
 

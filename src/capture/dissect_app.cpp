@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <array>
 
-#include "capture/dissect_detail.hpp"
+#include "dissect_detail.hpp"
 
 namespace wirekit::capture::detail {
 

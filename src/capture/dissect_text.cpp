@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "capture/dissect_detail.hpp"
+#include "dissect_detail.hpp"
 
 namespace wirekit::capture {
 

@@ -4,7 +4,7 @@
 
 #include <arpa/inet.h>
 
-#include "capture/dissect_detail.hpp"
+#include "dissect_detail.hpp"
 
 namespace wirekit::capture {
 

@@ -4,7 +4,7 @@
 
 #include <wirekit/capture/flow.hpp>
 
-#include "capture/dissect_detail.hpp"
+#include "dissect_detail.hpp"
 
 namespace wirekit::capture {
 

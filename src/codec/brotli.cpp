@@ -8,7 +8,7 @@
 
 #include <wirekit/codec.hpp>
 
-#include "codec/codec_impl.hpp"
+#include "codec_impl.hpp"
 
 namespace wirekit::codec::detail {
 

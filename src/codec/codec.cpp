@@ -11,7 +11,7 @@
 #include <wirekit/codec.hpp>
 #include <wirekit/core/error.hpp>
 
-#include "codec/codec_impl.hpp"
+#include "codec_impl.hpp"
 
 namespace wirekit::codec {
 

@@ -11,7 +11,7 @@
 
 #include <wirekit/codec.hpp>
 
-#include "codec/codec_impl.hpp"
+#include "codec_impl.hpp"
 
 // next_in becomes a pointer to const, so input spans need no const_cast.
 #define ZLIB_CONST

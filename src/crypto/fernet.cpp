@@ -9,7 +9,7 @@
 #include <wirekit/codec.hpp>
 #include <wirekit/crypto/fernet.hpp>
 
-#include "crypto/openssl.hpp"
+#include "openssl.hpp"
 
 namespace wirekit::crypto {
 namespace {

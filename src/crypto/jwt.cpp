@@ -4,8 +4,8 @@
 #include <wirekit/codec.hpp>
 #include <wirekit/crypto/jwt.hpp>
 
-#include "crypto/jwt_key.hpp"
-#include "crypto/python_json.hpp"
+#include "jwt_key.hpp"
+#include "python_json.hpp"
 
 namespace wirekit::crypto::jwt {
 namespace {

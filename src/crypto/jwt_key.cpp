@@ -1,4 +1,4 @@
-#include "crypto/jwt_key.hpp"
+#include "jwt_key.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -11,7 +11,7 @@
 
 #include <wirekit/crypto/jwt.hpp>
 
-#include "crypto/openssl.hpp"
+#include "openssl.hpp"
 
 namespace wirekit::crypto::jwt {
 

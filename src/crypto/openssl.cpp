@@ -1,4 +1,4 @@
-#include "crypto/openssl.hpp"
+#include "openssl.hpp"
 
 #include <array>
 #include <chrono>

@@ -1,4 +1,5 @@
-// Internal: OpenSSL 3 ownership (the tls layer's) and the primitives Fernet and JWT share.
+// Internal: the OpenSSL 3 primitives Fernet and JWT share, over the ownership helpers of
+// wirekit_openssl.
 #pragma once
 
 #include <cstdint>
@@ -9,17 +10,17 @@
 
 #include <openssl/evp.h>
 
-#include "tls/openssl.hpp"
+#include "openssl_support.hpp"
 
 namespace wirekit::crypto::detail {
 
-using tls::detail::Deleter;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
+using openssl::Deleter;
+using openssl::PkeyPtr;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX_free>>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX_free>>;
 using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, Deleter<EVP_CIPHER_CTX_free>>;
 
-using tls::detail::openssl_error;
+using openssl::openssl_error;
 
 // Seconds since the Unix epoch, the clock of Fernet timestamps and JWT NumericDates.
 std::int64_t unix_now();

@@ -1,4 +1,4 @@
-#include "crypto/python_json.hpp"
+#include "python_json.hpp"
 
 #include <charconv>
 #include <cmath>

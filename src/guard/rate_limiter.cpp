@@ -5,7 +5,7 @@
 
 #include <wirekit/guard.hpp>
 
-#include "guard/address_table.hpp"
+#include "address_table.hpp"
 
 namespace wirekit::guard {
 

@@ -1,4 +1,4 @@
-#include "tls/certificate.hpp"
+#include "certificate.hpp"
 
 #include <array>
 #include <ctime>
@@ -9,7 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-#include "tls/openssl.hpp"
+#include "openssl.hpp"
 
 namespace wirekit::tls {
 

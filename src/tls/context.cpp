@@ -10,20 +10,12 @@
 
 #include <wirekit/tls/context.hpp>
 
-#include "tls/context_state.hpp"
-#include "tls/openssl.hpp"
+#include "context_state.hpp"
+#include "openssl.hpp"
 
 namespace wirekit::tls {
 
 namespace detail {
-
-std::string openssl_error() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown OpenSSL error";
-  const char* reason = ERR_reason_error_string(code);
-  return reason ? reason : "OpenSSL error " + std::to_string(code);
-}
 
 void configure_common(SSL_CTX* ctx, bool tls1_3_only, const std::string& ciphers) {
   SSL_CTX_set_min_proto_version(ctx, tls1_3_only ? TLS1_3_VERSION : TLS1_2_VERSION);

@@ -11,7 +11,7 @@
 
 #include <wirekit/tls/context.hpp>
 
-#include "tls/openssl.hpp"
+#include "openssl.hpp"
 
 namespace wirekit::tls {
 

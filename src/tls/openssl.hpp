@@ -1,5 +1,4 @@
-// Internal: ownership of OpenSSL objects and its error queue as text; shared by the tls and
-// crypto layers.
+// Internal: ownership of the TLS objects of OpenSSL, and the SSL_CTX setup both sides share.
 #pragma once
 
 #include <memory>
@@ -8,24 +7,18 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "openssl_support.hpp"
+
 namespace wirekit::tls::detail {
 
-template <auto Free>
-struct Deleter {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    Free(p);
-  }
-};
+using openssl::Deleter;
+using openssl::openssl_error;
+using openssl::PkeyPtr;
 using SslCtxPtr = std::unique_ptr<SSL_CTX, Deleter<SSL_CTX_free>>;
 using SslPtr = std::unique_ptr<SSL, Deleter<SSL_free>>;
 using SessionPtr = std::unique_ptr<SSL_SESSION, Deleter<SSL_SESSION_free>>;
 using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
-
-// The oldest error on OpenSSL's queue as text (clearing the queue), for messages that name the
-// cause; "unknown OpenSSL error" when the queue is empty.
-std::string openssl_error();
 
 // SSL_CTX options both sides share: minimum version, cipher list, no compression, no
 // renegotiation. Throws Error(invalid_argument) on a cipher list OpenSSL refuses.

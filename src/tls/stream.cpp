@@ -7,9 +7,9 @@
 
 #include <wirekit/tls/stream.hpp>
 
-#include "tls/certificate.hpp"
-#include "tls/context_state.hpp"
-#include "tls/openssl.hpp"
+#include "certificate.hpp"
+#include "context_state.hpp"
+#include "openssl.hpp"
 
 namespace wirekit::tls {
 

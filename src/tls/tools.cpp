@@ -15,7 +15,7 @@
 #include <wirekit/tls/stream.hpp>
 #include <wirekit/tls/tools.hpp>
 
-#include "tls/openssl.hpp"
+#include "openssl.hpp"
 
 namespace wirekit::tls {
 
@@ -85,7 +85,7 @@ std::string format_probe(const ProbeResult& result) {
 
 namespace {
 
-using PkeyPtr = std::unique_ptr<EVP_PKEY, detail::Deleter<EVP_PKEY_free>>;
+using detail::PkeyPtr;
 
 void check(int ok, std::string_view what) {
   if (ok != 1)

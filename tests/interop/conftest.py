@@ -1,8 +1,10 @@
 """Harness for the interop tests: the real peers (the tutorial's Python programs, Twisted)
 against the wirekit CLI and examples, all on loopback, every process stopped by its PID."""
+import importlib.util
 import os
 import queue
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +21,26 @@ WIREKIT = BUILD / "apps" / "wirekit" / "wirekit"
 EXAMPLES = BUILD / "examples"
 TUTORIAL = Path(__file__).resolve().parent / "tutorial"
 PYTHON = "/usr/bin/python3"  # Debian's interpreter: it sees the python3-* packages
+
+
+def require_program(name, package):
+    """The path of a peer program the tests need. Missing, it fails the test rather than skip
+    it: scripts/deps.sh installs every peer, so a missing one is a broken setup."""
+    path = shutil.which(name) or next(
+        (p for p in (f"/usr/sbin/{name}", f"/sbin/{name}") if os.access(p, os.X_OK)), None)
+    if path is None:
+        pytest.fail(f"required peer {name} is missing (Debian package {package}; "
+                    "scripts/deps.sh installs it)", pytrace=False)
+    return path
+
+
+def require_module(name, package):
+    """A Python module the tests need, imported; missing, it fails the test as
+    require_program does."""
+    if importlib.util.find_spec(name) is None:
+        pytest.fail(f"required Python module {name} is missing (Debian package {package}; "
+                    "scripts/deps.sh installs it)", pytrace=False)
+    return importlib.import_module(name)
 
 
 def free_port(kind=socket.SOCK_STREAM):

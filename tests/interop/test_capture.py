@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, PYTHON, WIREKIT, free_port, run, tutorial
+from conftest import EXAMPLES, PYTHON, WIREKIT, free_port, require_module, run, tutorial
 
 PCAPGEN = Path(__file__).resolve().parents[1] / "peers" / "pcapgen.py"  # a copy of shared/peers/misc/pcapgen.py
 TSHARK = ["tshark", "-n"]
@@ -801,7 +801,7 @@ def test_pcap_analysis_example_prints_what_pyshark_would(captures):
 def test_connections_example_prints_what_the_psutil_program_prints():
     """§9.2: the example and the tutorial's psutil program print the same block for each of
     this test's sockets (a UDP one too: psutil says NONE for any UDP socket)."""
-    pytest.importorskip("psutil", reason="python3-psutil is not installed")
+    require_module("psutil", "python3-psutil")
     with socket.socket() as listener, socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as udp:
         listener.bind(("127.0.0.1", 0))
         listener.listen()

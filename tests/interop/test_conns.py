@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import WIREKIT, run
+from conftest import WIREKIT, require_module, run
 
 SS_STATES = {"ESTAB": "ESTABLISHED", "SYN-SENT": "SYN_SENT", "SYN-RECV": "SYN_RECV",
              "FIN-WAIT-1": "FIN_WAIT1", "FIN-WAIT-2": "FIN_WAIT2", "TIME-WAIT": "TIME_WAIT",
@@ -114,7 +114,7 @@ def test_own_sockets_as_ss_sees_them(own_sockets):
 
 
 def test_own_sockets_as_psutil_sees_them(own_sockets):
-    psutil = pytest.importorskip("psutil", reason="python3-psutil is not installed")
+    psutil = require_module("psutil", "python3-psutil")
     seen = {}
     for c in psutil.net_connections("inet"):
         if c.pid != os.getpid():

@@ -3,10 +3,8 @@ aiohttp application, nginx — and raw TCP servers that misbehave on purpose. Ev
 loopback; every process started here is stopped by its PID."""
 import gzip
 import json
-import os
 import random
 import re
-import shutil
 import signal
 import socket
 import threading
@@ -15,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYTHON, WIREKIT, Process, free_port, run, wait_tcp
+from conftest import PYTHON, WIREKIT, Process, free_port, require_program, run, wait_tcp
 
 # ---- the files served -----------------------------------------------------------------------
 
@@ -183,14 +181,9 @@ def aio_log(aio):
 
 # ---- nginx ----------------------------------------------------------------------------------
 
-NGINX = shutil.which("nginx") or next(
-    (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None)
-
-
 @pytest.fixture(scope="module")
 def nginx(root, tmp_path_factory):
-    if NGINX is None:
-        pytest.skip("nginx is not installed (shutil.which('nginx') found nothing)")
+    nginx_program = require_program("nginx", "nginx")
     tmp = tmp_path_factory.mktemp("nginx")
     port = free_port()
     conf = tmp / "nginx.conf"
@@ -216,7 +209,7 @@ http {{
     }}
 }}
 """)
-    p = Process([NGINX, "-p", tmp, "-c", conf, "-e", tmp / "error.log"])
+    p = Process([nginx_program, "-p", tmp, "-c", conf, "-e", tmp / "error.log"])
     try:
         wait_tcp(port)
         yield f"http://127.0.0.1:{port}", tmp / "access.log"

@@ -1,5 +1,6 @@
 // Middleware that comes with the server: access log, compression, IP blocking, rate limiting,
-// CORS. Each is a Middleware value for Server::use (the first added is the outermost):
+// CORS, bearer JWTs. Each is a Middleware value for Server::use (the first added is the
+// outermost):
 //
 //   server.use(http::access_log(http::LogFormat::combined, print_line))
 //         .use(http::rate_limit(limiter))
@@ -9,10 +10,12 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <wirekit/codec.hpp>
+#include <wirekit/crypto/jwt.hpp>
 #include <wirekit/guard.hpp>
 #include <wirekit/http/message.hpp>
 
@@ -52,5 +55,32 @@ struct CorsOptions {
 // Answers preflights (OPTIONS with Access-Control-Request-Method) with 204 and adds
 // Access-Control-Allow-Origin to responses for allowed origins.
 Middleware cors(CorsOptions options);
+
+// Bearer JWTs (RFC 6750) in front of routes:
+//
+//   server.use(http::jwt_guard({.key = crypto::jwt::Key::secret(secret),
+//                               .decode = {.algorithms = {crypto::jwt::Algorithm::HS256}},
+//                               .paths = {"/api/"}}));
+//   router.get("/api/me", [](http::Request& req) -> Task<http::Response> {
+//     co_return http::Response::json({{"user", http::jwt_claims(req).value("username", "")}});
+//   });
+//
+// Requests on a guarded path without a valid "Authorization: Bearer <token>" get 401 with
+// WWW-Authenticate: Bearer (error="invalid_token" and a description when a token was given);
+// the reason never includes the token or the key.
+struct JwtGuardOptions {
+  std::optional<crypto::jwt::Key> key;      // the key, or
+  std::optional<crypto::jwt::KeySet> keys;  // a key set, chosen by "kid"
+  crypto::jwt::DecodeOptions decode;        // algorithms (required), audience, issuer, leeway...
+  // Path prefixes that need a token; empty: every path.
+  std::vector<std::string> paths;
+  std::string realm = "wirekit";
+};
+// Throws Error(errc::invalid_argument) when neither a key nor a key set is given or no
+// algorithm is allowed.
+Middleware jwt_guard(JwtGuardOptions options);
+
+// The claims of the request's verified token (an empty object if the guard did not run).
+crypto::jwt::Json jwt_claims(const Request& request);
 
 }  // namespace wirekit::http

@@ -58,9 +58,11 @@ TEST(Completion, AnErrorIsRethrownInTheAwaitingTask) {
 TEST(Completion, CancellingTheTaskEndsTheAwaitAndDropsALateResult) {
   Completion<int> done;
   auto scenario = [done]() -> Task<std::error_code> {
+    // Named, not a temporary in the co_await expression: g++ 12 destroys such temporaries
+    // twice (include/wirekit/http/client.hpp has the note).
+    Task<int> waiting = [](Completion<int> c) -> Task<int> { co_return co_await c; }(done);
     try {
-      co_await with_timeout(std::chrono::milliseconds(20),
-                            [done]() -> Task<int> { co_return co_await done; }());
+      co_await with_timeout(std::chrono::milliseconds(20), std::move(waiting));
     } catch (const Error& e) {
       co_return e.code();
     }

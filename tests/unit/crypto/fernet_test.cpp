@@ -41,7 +41,9 @@ std::array<std::uint8_t, 16> iv_from_hex(std::string_view hex) {
 }
 
 std::filesystem::path vectors_dir() {
-  return WIREKIT_TEST_VECTORS;
+  // Set by tests/unit/CMakeLists.txt: __FILE__ is relative when ccache rewrites paths
+  // (base_dir), and the tests do not run where the compiler did.
+  return WIREKIT_TEST_VECTORS_DIR;
 }
 
 std::optional<nlohmann::json> load_vectors() {

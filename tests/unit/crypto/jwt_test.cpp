@@ -57,7 +57,9 @@ char altered(char c) {
 }
 
 std::filesystem::path vectors_dir() {
-  return WIREKIT_TEST_VECTORS;
+  // Set by tests/unit/CMakeLists.txt: __FILE__ is relative when ccache rewrites paths
+  // (base_dir), and the tests do not run where the compiler did.
+  return WIREKIT_TEST_VECTORS_DIR;
 }
 
 std::optional<Json> load_vectors() {

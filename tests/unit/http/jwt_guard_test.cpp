@@ -1,5 +1,5 @@
-// The bearer-JWT guard (include/wirekit/crypto/jwt_guard.hpp) in front of a Router, driven
-// through Server::respond and, once, over an in-memory pipe as a client sees it.
+// The bearer-JWT guard (http::jwt_guard in include/wirekit/http/middleware.hpp) in front of a
+// Router, driven through Server::respond and, once, over an in-memory pipe as a client sees it.
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -9,22 +9,21 @@
 #include <nlohmann/json.hpp>
 
 #include <wirekit/crypto/jwt.hpp>
-#include <wirekit/crypto/jwt_guard.hpp>
+#include <wirekit/http/middleware.hpp>
 #include <wirekit/http/router.hpp>
 #include <wirekit/http/server.hpp>
 
 #include "http/http_support.hpp"
 
-namespace wirekit::crypto {
+namespace wirekit::http {
 namespace {
 
+namespace jwt = crypto::jwt;
 using namespace std::chrono_literals;
-using http::Request;
-using http::Response;
-using http::support::request_text;
 using jwt::Algorithm;
 using jwt::Json;
 using jwt::Key;
+using support::request_text;
 
 constexpr std::string_view secret_text = "guard-test-secret-0123456789";
 
@@ -46,8 +45,8 @@ Task<Response> public_page(Request& request) {
   co_return Response::json({{"route", "public"}, {"claims", jwt_claims(request)}});
 }
 
-http::Router app() {
-  http::Router r;
+Router app() {
+  Router r;
   r.get("/api/me", me).get("/public", public_page).get("/apix", public_page);
   return r;
 }
@@ -60,10 +59,8 @@ JwtGuardOptions guard_options() {
   return o;
 }
 
-Response fetch(const http::Server& server, std::string_view target,
-               std::string_view extra_headers = {}) {
-  return wirekit::test::run(
-      http::support::respond(server, request_text("GET", target, extra_headers)));
+Response fetch(const Server& server, std::string_view target, std::string_view extra_headers = {}) {
+  return wirekit::test::run(support::respond(server, request_text("GET", target, extra_headers)));
 }
 
 std::string bearer(std::string_view token) {
@@ -72,7 +69,7 @@ std::string bearer(std::string_view token) {
 
 // Neither the token nor the secret may be reflected anywhere in the response.
 void expect_nothing_leaks(const Response& r, std::string_view token) {
-  const std::string body = http::support::body_of(r);
+  const std::string body = support::body_of(r);
   const std::string_view headers = r.headers.wire();
   EXPECT_EQ(body.find(secret_text), std::string::npos) << body;
   EXPECT_EQ(headers.find(secret_text), std::string_view::npos) << headers;
@@ -101,7 +98,7 @@ std::string www_authenticate(const Response& r) {
 // ---- refusals -------------------------------------------------------------------------------
 
 TEST(JwtGuard, MissingTokenIs401WithABearerChallenge) {
-  http::Server server{app()};
+  Server server{app()};
   server.use(jwt_guard(guard_options()));
   const Response r = fetch(server, "/api/me");
   EXPECT_EQ(r.status, 401);
@@ -109,12 +106,12 @@ TEST(JwtGuard, MissingTokenIs401WithABearerChallenge) {
   EXPECT_TRUE(challenge.starts_with("Bearer realm=\"wirekit\"")) << challenge;
   // RFC 6750 §3.1: no error code when the request carried no credentials.
   EXPECT_EQ(challenge.find("error="), std::string::npos) << challenge;
-  EXPECT_EQ(http::support::body_of(r).find("\"route\""), std::string::npos)
-      << "the handler ran: " << http::support::body_of(r);
+  EXPECT_EQ(support::body_of(r).find("\"route\""), std::string::npos)
+      << "the handler ran: " << support::body_of(r);
 }
 
 TEST(JwtGuard, RealmIsConfigurable) {
-  http::Server server{app()};
+  Server server{app()};
   JwtGuardOptions o = guard_options();
   o.realm = "example api";
   server.use(jwt_guard(o));
@@ -125,7 +122,7 @@ TEST(JwtGuard, RealmIsConfigurable) {
 }
 
 TEST(JwtGuard, OtherSchemesAreNotABearerToken) {
-  http::Server server{app()};
+  Server server{app()};
   server.use(jwt_guard(guard_options()));
   const Response r = fetch(server, "/api/me", "Authorization: Basic dXNlcjpwYXNz\r\n");
   EXPECT_EQ(r.status, 401);
@@ -133,7 +130,7 @@ TEST(JwtGuard, OtherSchemesAreNotABearerToken) {
 }
 
 TEST(JwtGuard, BadTokenIs401InvalidToken) {
-  http::Server server{app()};
+  Server server{app()};
   server.use(jwt_guard(guard_options()));
   for (const std::string& token :
        {std::string("not-a-jwt"), valid_token() + "x",
@@ -152,7 +149,7 @@ TEST(JwtGuard, BadTokenIs401InvalidToken) {
 }
 
 TEST(JwtGuard, ExpiredTokenSaysSo) {
-  http::Server server{app()};
+  Server server{app()};
   server.use(jwt_guard(guard_options()));
   const std::string token = jwt::encode(Json{{"username", "user123"}, {"exp", jwt::from_now(-60s)}},
                                         secret(), Algorithm::HS256);
@@ -169,7 +166,7 @@ TEST(JwtGuard, ExpiredTokenSaysSo) {
 }
 
 TEST(JwtGuard, ClaimChecksOfTheDecodeOptionsApply) {
-  http::Server server{app()};
+  Server server{app()};
   JwtGuardOptions o = guard_options();
   o.decode.audience = {"wirekit-api"};
   server.use(jwt_guard(o));
@@ -185,14 +182,14 @@ TEST(JwtGuard, ClaimChecksOfTheDecodeOptionsApply) {
 // ---- acceptance -----------------------------------------------------------------------------
 
 TEST(JwtGuard, ValidTokenRunsTheHandlerWithTheClaims) {
-  http::Server server{app()};
+  Server server{app()};
   server.use(jwt_guard(guard_options()));
   const std::int64_t exp = jwt::from_now(1h);
   const std::string token =
       valid_token(Json{{"username", "user123"}, {"role", "admin"}, {"exp", exp}});
   const Response r = fetch(server, "/api/me", bearer(token));
   ASSERT_EQ(r.status, 200) << www_authenticate(r);
-  const nlohmann::json body = nlohmann::json::parse(http::support::body_of(r));
+  const nlohmann::json body = nlohmann::json::parse(support::body_of(r));
   EXPECT_EQ(body["route"], "me");
   EXPECT_EQ(body["claims"]["username"], "user123");
   EXPECT_EQ(body["claims"]["role"], "admin");
@@ -202,18 +199,18 @@ TEST(JwtGuard, ValidTokenRunsTheHandlerWithTheClaims) {
 
 TEST(JwtGuard, BearerSchemeIsCaseInsensitive) {
   // RFC 7235 §2.1: the auth-scheme is case-insensitive.
-  http::Server server{app()};
+  Server server{app()};
   server.use(jwt_guard(guard_options()));
   EXPECT_EQ(fetch(server, "/api/me", "Authorization: bearer " + valid_token() + "\r\n").status,
             200);
 }
 
 TEST(JwtGuard, UnguardedPathsPassWithoutAToken) {
-  http::Server server{app()};
+  Server server{app()};
   server.use(jwt_guard(guard_options()));
   const Response r = fetch(server, "/public");
   ASSERT_EQ(r.status, 200);
-  const nlohmann::json body = nlohmann::json::parse(http::support::body_of(r));
+  const nlohmann::json body = nlohmann::json::parse(support::body_of(r));
   EXPECT_EQ(body["route"], "public");
   EXPECT_EQ(body["claims"], nlohmann::json::object());  // jwt_claims: empty when unguarded
   // "/apix" is not under "/api/".
@@ -221,7 +218,7 @@ TEST(JwtGuard, UnguardedPathsPassWithoutAToken) {
 }
 
 TEST(JwtGuard, NoPathsGuardsEverything) {
-  http::Server server{app()};
+  Server server{app()};
   JwtGuardOptions o = guard_options();
   o.paths.clear();
   server.use(jwt_guard(o));
@@ -231,7 +228,7 @@ TEST(JwtGuard, NoPathsGuardsEverything) {
 }
 
 TEST(JwtGuard, KeySetChoosesByKid) {
-  http::Server server{app()};
+  Server server{app()};
   JwtGuardOptions o;
   o.keys = jwt::KeySet::parse(R"({"keys":[
     {"kty":"oct","kid":"old","k":"b2xkLXNlY3JldC0wMTIzNDU2Nzg5"},
@@ -250,10 +247,10 @@ TEST(JwtGuard, KeySetChoosesByKid) {
 }
 
 TEST(JwtGuard, JwtClaimsWithoutTheGuardIsAnEmptyObject) {
-  http::Server server{app()};
+  Server server{app()};
   const Response r = fetch(server, "/api/me", bearer(valid_token()));
   ASSERT_EQ(r.status, 200);
-  EXPECT_EQ(nlohmann::json::parse(http::support::body_of(r))["claims"], nlohmann::json::object());
+  EXPECT_EQ(nlohmann::json::parse(support::body_of(r))["claims"], nlohmann::json::object());
 }
 
 TEST(JwtGuard, NeedsAKeyAndAnAlgorithm) {
@@ -278,19 +275,19 @@ TEST(JwtGuard, NeedsAKeyAndAnAlgorithm) {
 // ---- over the wire --------------------------------------------------------------------------
 
 TEST(JwtGuard, OverAConnectionTheChallengeAndTheHandlerAreWhatAClientSees) {
-  http::Server server{app()};
+  Server server{app()};
   server.use(jwt_guard(guard_options()));
   const std::string token = valid_token();
   const std::string bad = token.substr(0, token.size() - 2);
   wirekit::test::run([&]() -> Task<void> {
-    co_await http::support::converse(server, [&](http::support::Client& client) -> Task<void> {
+    co_await support::converse(server, [&](support::Client& client) -> Task<void> {
       co_await client.send(request_text("GET", "/api/me"));
-      const http::support::WireResponse missing = co_await client.next();
+      const support::WireResponse missing = co_await client.next();
       EXPECT_EQ(missing.status, 401);
       EXPECT_TRUE(missing.header("WWW-Authenticate").value_or("").starts_with("Bearer realm="));
 
       co_await client.send(request_text("GET", "/api/me", bearer(bad)));
-      const http::support::WireResponse refused = co_await client.next();
+      const support::WireResponse refused = co_await client.next();
       EXPECT_EQ(refused.status, 401);
       EXPECT_NE(refused.header("WWW-Authenticate").value_or("").find("error=\"invalid_token\""),
                 std::string::npos);
@@ -301,7 +298,7 @@ TEST(JwtGuard, OverAConnectionTheChallengeAndTheHandlerAreWhatAClientSees) {
       }
 
       co_await client.send(request_text("GET", "/api/me", bearer(token)));
-      const http::support::WireResponse ok = co_await client.next();
+      const support::WireResponse ok = co_await client.next();
       EXPECT_EQ(ok.status, 200);
       EXPECT_EQ(nlohmann::json::parse(ok.body)["claims"]["username"], "user123");
     });
@@ -309,4 +306,4 @@ TEST(JwtGuard, OverAConnectionTheChallengeAndTheHandlerAreWhatAClientSees) {
 }
 
 }  // namespace
-}  // namespace wirekit::crypto
+}  // namespace wirekit::http

@@ -1,9 +1,12 @@
 #include <algorithm>
 
-#include <wirekit/crypto/jwt_guard.hpp>
+#include <wirekit/http/middleware.hpp>
 #include <wirekit/http/parser.hpp>
 
-namespace wirekit::crypto {
+namespace wirekit::http {
+
+namespace jwt = crypto::jwt;
+
 namespace {
 
 constexpr std::string_view claims_attribute = "jwt.claims";
@@ -13,8 +16,7 @@ std::string_view bearer_token(std::optional<std::string_view> authorization) {
   if (!authorization) return {};
   std::string_view value = *authorization;
   const auto space = value.find(' ');
-  if (space == std::string_view::npos || !http::iequals(value.substr(0, space), "Bearer"))
-    return {};
+  if (space == std::string_view::npos || !iequals(value.substr(0, space), "Bearer")) return {};
   value.remove_prefix(space);
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
@@ -22,21 +24,21 @@ std::string_view bearer_token(std::optional<std::string_view> authorization) {
 }
 
 // 401 with a Bearer challenge; `error` and `description` only when a token was offered.
-http::Response challenge(const std::string& realm, std::string_view description) {
+Response challenge(const std::string& realm, std::string_view description) {
   std::string value = "Bearer realm=\"" + realm + "\"";
   if (!description.empty()) {
     value += ", error=\"invalid_token\", error_description=\"";
     for (char c : description) value += c == '"' || c == '\\' ? '\'' : c;
     value += '"';
   }
-  http::Response response = http::Response::error(401);
+  Response response = Response::error(401);
   response.header("WWW-Authenticate", value);
   return response;
 }
 
 }  // namespace
 
-http::Middleware jwt_guard(JwtGuardOptions options) {
+Middleware jwt_guard(JwtGuardOptions options) {
   if (!options.key && !options.keys) {
     throw Error(errc::invalid_argument, "the JWT guard needs a key or a key set");
   }
@@ -44,7 +46,7 @@ http::Middleware jwt_guard(JwtGuardOptions options) {
     throw Error(errc::invalid_argument, "the JWT guard needs the algorithms it accepts");
   }
   auto shared = std::make_shared<const JwtGuardOptions>(std::move(options));
-  return [shared](http::Request& request, const http::Handler& next) -> Task<http::Response> {
+  return [shared](Request& request, const Handler& next) -> Task<Response> {
     const JwtGuardOptions& opts = *shared;
     const bool guarded = opts.paths.empty() ||
                          std::any_of(opts.paths.begin(), opts.paths.end(),
@@ -68,9 +70,9 @@ http::Middleware jwt_guard(JwtGuardOptions options) {
   };
 }
 
-jwt::Json jwt_claims(const http::Request& request) {
+jwt::Json jwt_claims(const Request& request) {
   const auto text = request.attribute(claims_attribute);
   return text ? jwt::Json::parse(*text) : jwt::Json::object();
 }
 
-}  // namespace wirekit::crypto
+}  // namespace wirekit::http

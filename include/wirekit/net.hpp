@@ -6,6 +6,7 @@
 #include <wirekit/net/address.hpp>
 #include <wirekit/net/buffered_stream.hpp>
 #include <wirekit/net/pipe.hpp>
+#include <wirekit/net/pool.hpp>
 #include <wirekit/net/protocol.hpp>
 #include <wirekit/net/resolver.hpp>
 #include <wirekit/net/server.hpp>

@@ -165,6 +165,12 @@ Attempt Stream::try_writev(std::span<const iovec> chunks) noexcept {
   return Attempt::done(0);
 }
 
+bool Stream::quiet() noexcept {
+  if (!is_open() || has_buffered_input()) return false;
+  std::byte probe{};
+  return try_read(std::span(&probe, 1)).would_block;
+}
+
 Task<void> Stream::read_exact(std::span<std::byte> buffer) {
   while (!buffer.empty()) {
     const std::size_t n = co_await read_some(buffer);

@@ -1,9 +1,11 @@
 """`wirekit serve`: the integrated server from wirekit.toml (what `make run` starts)."""
+import json
 import signal
 import socket
+import subprocess
 import textwrap
 
-from conftest import WIREKIT, free_port, run, tutorial, wait_tcp
+from conftest import WIREKIT, free_port, require_program, run, tutorial, wait_tcp
 
 
 def write_config(tmp_path, text):
@@ -102,3 +104,60 @@ def test_port_in_use_fails_before_serving(tmp_path):
     assert result.returncode == 1
     assert result.stderr == f"wirekit: listen on 127.0.0.1:{port}: Address already in use\n"
     assert result.stdout == ""
+
+
+def curl_body(url, *args):
+    p = subprocess.run([require_program("curl", "curl"), "-sS", "--max-time", "10", *args, url],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def test_two_http_sections_serve_http_and_https_and_the_page_at_root_lists_every_service(
+        spawn, tmp_path):
+    pki = tmp_path / "pki"
+    made = run([WIREKIT, "tls", "selfsigned", "--cn", "localhost", "-o", pki])
+    assert made.returncode == 0, made.stderr
+    echo, plain, secure = free_port(), free_port(), free_port()
+    config = write_config(tmp_path, f"""
+        [echo]
+        host = "127.0.0.1"
+        port = {echo}
+        [[http]]
+        host = "127.0.0.1"
+        port = {plain}
+        [[http]]
+        host = "127.0.0.1"
+        port = {secure}
+        tls_cert = "{pki / 'cert.pem'}"
+        tls_key = "{pki / 'key.pem'}"
+        """)
+    server = spawn([WIREKIT, "serve", "-c", config])
+    assert [server.line() for _ in range(3)] == [
+        f"echo: listening on 127.0.0.1:{echo}",
+        f"http: listening on 127.0.0.1:{plain}",
+        f"https: listening on 127.0.0.1:{secure}",
+    ]
+    assert curl_body(f"http://127.0.0.1:{plain}/hello/plain") == "Hello, plain!"
+    assert curl_body(f"https://127.0.0.1:{secure}/hello/secure",
+                     "--cacert", str(pki / "ca.pem")) == "Hello, secure!"
+    # Both HTTP services show the same list, made from what is running.
+    expected = {"services": [
+        {"name": "echo", "listening": [{"transport": "tcp", "address": f"127.0.0.1:{echo}"}]},
+        {"name": "http", "listening": [{"transport": "tcp", "address": f"127.0.0.1:{plain}"}]},
+        {"name": "https", "listening": [{"transport": "tcp", "address": f"127.0.0.1:{secure}"}]},
+    ]}
+    assert json.loads(curl_body(f"http://127.0.0.1:{plain}/services.json")) == expected
+    assert json.loads(curl_body(f"https://127.0.0.1:{secure}/services.json",
+                                "--cacert", str(pki / "ca.pem"))) == expected
+    page = curl_body(f"http://127.0.0.1:{plain}/")
+    assert f'<a href="https://127.0.0.1:{secure}/">' in page
+    assert f"tcp 127.0.0.1:{echo}" in page
+    assert server.stop(signal.SIGTERM) == 0
+
+
+def test_serve_help_names_every_kind_of_service():
+    result = run([WIREKIT, "serve", "--help"])
+    assert result.returncode == 0, result.stderr
+    for kind in ("echo", "welcome", "udp", "http"):
+        assert f"\n  {kind} " in result.stdout, result.stdout

@@ -242,6 +242,12 @@ class Stream {
   Duration read_timeout() const noexcept { return read_timeout_; }
   Duration write_timeout() const noexcept { return write_timeout_; }
 
+  // Whether an idle connection is still usable: open, and a read would block. The end of the
+  // stream, an error or bytes nobody asked for (a peer out of step) mean it is not; a byte
+  // read to find out is lost, so ask only of a connection about to be dropped if it fails
+  // (a pool's health check).
+  bool quiet() noexcept;
+
   // Closes at once; pending operations fail with errc::closed.
   virtual void close() noexcept = 0;
   virtual bool is_open() const noexcept = 0;

@@ -1502,7 +1502,7 @@ TEST(ClientErrors, ConnectionRefused) {
   EXPECT_LT(SteadyClock::now() - start, 5s);
 }
 
-TEST(ClientFaults, StaleKeptAliveConnectionIsRetriedTransparently) {
+TEST(ClientFaults, AnIdleConnectionTheServerClosedIsDroppedBeforeTheRequestIsSent) {
   RawServer server([](RawConnection& c, int index) {
     if (c.read_request().empty()) return;
     const std::string body = index == 0 ? "first" : "second";
@@ -1513,27 +1513,53 @@ TEST(ClientFaults, StaleKeptAliveConnectionIsRetriedTransparently) {
     Session session;
     EXPECT_EQ((co_await send(session, "GET", server.url("/a"))).text(), "first");
     co_await sleep(100ms);  // the server's close reaches the pooled connection
+    // Not even a POST, which is never retried, fails: the health check found the connection
+    // closed before anything was written to it.
+    RequestOptions options;
+    options.data = "not idempotent";
+    const std::string url = server.url("/b");
+    const ClientResponse r = co_await session.post(url, std::move(options));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.text(), "second");
+    EXPECT_EQ(session.stats().retries, 0u);
+    EXPECT_EQ(session.stats().connections_opened, 2u);
+    EXPECT_EQ(session.stats().connections_reused, 0u);
+  }());
+}
+
+// A server that answers the first request of a connection and closes it when the second one
+// arrives, unanswered: the race a health check cannot see (the close crosses the request).
+void answer_once_then_drop(RawConnection& c, int index) {
+  if (c.read_request().empty()) return;
+  const std::string body = index == 0 ? "first" : "second";
+  c.send("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  (void)c.read_request();
+}
+
+TEST(ClientFaults, AReusedConnectionClosedUnderTheRequestIsRetriedForAnIdempotentMethod) {
+  RawServer server(answer_once_then_drop);
+  go([&]() -> Task<void> {
+    Session session;
+    EXPECT_EQ((co_await send(session, "GET", server.url("/a"))).text(), "first");
     const ClientResponse r = co_await send(session, "GET", server.url("/b"));
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.text(), "second");
     EXPECT_EQ(session.stats().retries, 1u);
+    EXPECT_EQ(session.stats().connections_reused, 1u);
     EXPECT_EQ(session.stats().connections_opened, 2u);
   }());
 }
 
-TEST(ClientFaults, StaleConnectionIsNotRetriedForPost) {
-  RawServer server([](RawConnection& c, int) {
-    if (c.read_request().empty()) return;
-    c.send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-  });
+TEST(ClientFaults, AReusedConnectionClosedUnderAPostIsNotRetried) {
+  RawServer server(answer_once_then_drop);
   const Error e = error_of([&]() -> Task<void> {
     Session session;
     (void)co_await send(session, "GET", server.url("/a"));
-    co_await sleep(100ms);
     RequestOptions options;
     options.data = "not idempotent";
+    const std::string url = server.url("/b");
     try {
-      co_await session.post(server.url("/b"), std::move(options));
+      co_await session.post(url, std::move(options));
     } catch (...) {
       EXPECT_EQ(session.stats().retries, 0u);
       throw;

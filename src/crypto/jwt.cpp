@@ -89,6 +89,15 @@ const Json* claim(const Json& payload, const char* name) {
   return it == payload.end() ? nullptr : &*it;
 }
 
+// Python's truth value of a JSON value: null, false, 0, "", [] and {} are false.
+bool python_falsy(const Json& value) {
+  if (value.is_null()) return true;
+  if (value.is_boolean()) return !value.get<bool>();
+  if (value.is_number()) return value.get<double>() == 0.0;
+  if (value.is_string()) return value.get_ref<const std::string&>().empty();
+  return value.empty();  // nlohmann: true for an empty array or object only
+}
+
 void missing(const std::string& name) {
   throw InvalidTokenError("Token is missing the \"" + name + "\" claim");
 }
@@ -122,7 +131,9 @@ void validate_claims(const Json& payload, const DecodeOptions& options) {
       throw InvalidTokenError("Invalid issuer");
     }
   }
+  // As PyJWT 2.6: an empty or null "aud" counts as absent.
   const Json* aud = claim(payload, "aud");
+  if (aud && python_falsy(*aud)) aud = nullptr;
   if (options.audience.empty()) {
     if (aud) throw InvalidTokenError("Invalid audience");
   } else {

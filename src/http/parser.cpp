@@ -436,6 +436,60 @@ BodyDecoder BodyDecoder::chunked(const Limits& limits) noexcept {
   return d;
 }
 
+bool BodyDecoder::chunk_extension_step(char c) noexcept {
+  const auto u = static_cast<unsigned char>(c);
+  // qdtext and quoted-pair's second byte (RFC 9110 §5.6.4): HTAB, SP, VCHAR but '"' and '\\',
+  // obs-text.
+  const bool quotable = c == '\t' || c == ' ' || (u >= 0x21 && u != 0x7f);
+  const auto next_or_end = [&] {  // after a complete extension
+    if (c == ';') {
+      extension_name_ = 0;
+      state_ = State::extension_name;
+    } else if (c == '\r') {
+      state_ = State::size_lf;
+    } else {
+      return false;
+    }
+    return true;
+  };
+  switch (state_) {
+    case State::extension_name:
+      if (token_table[u]) {
+        ++extension_name_;
+        return true;
+      }
+      if (extension_name_ == 0) return false;  // ";" or ";=" without a name
+      if (c == '=') {
+        state_ = State::extension_value;
+        return true;
+      }
+      return next_or_end();
+    case State::extension_value:
+      if (c == '"') {
+        state_ = State::extension_quoted;
+        return true;
+      }
+      state_ = State::extension_token;
+      return token_table[u];
+    case State::extension_token:
+      return token_table[u] || next_or_end();
+    case State::extension_quoted:
+      if (c == '"') {
+        state_ = State::extension_quoted_end;
+      } else if (c == '\\') {
+        state_ = State::extension_escape;
+      }
+      return quotable;  // a CR before the closing quote: unterminated
+    case State::extension_escape:
+      state_ = State::extension_quoted;
+      return quotable;
+    case State::extension_quoted_end:
+      return next_or_end();
+    default:
+      return false;
+  }
+}
+
 std::size_t BodyDecoder::feed(std::string_view data, std::string& out, ParseError& error) noexcept {
   const auto bad = [&](int status, std::string_view reason) {
     error = ParseError{status, reason};
@@ -471,38 +525,31 @@ std::size_t BodyDecoder::feed(std::string_view data, std::string& out, ParseErro
         } else if (digits_ == 0) {
           return bad(400, "invalid chunk size");
         } else if (c == ';') {
-          state_ = State::extension;
-        } else if (c == ' ' || c == '\t') {
-          state_ = State::size_space;
+          state_ = State::extension_name;
         } else if (c == '\r') {
           state_ = State::size_lf;
         } else {
+          // Whitespace too: "a \r\n" is refused, as llhttp's strict mode does; leniency in the
+          // chunk line is where a proxy and a server start to disagree on framing.
           return bad(400, "invalid chunk size");
         }
         break;
       }
-      case State::size_space:  // BWS after the size: only an extension or the line end may follow
-        if (c == ';') {
-          state_ = State::extension;
-        } else if (c == '\r') {
-          state_ = State::size_lf;
-        } else if (c != ' ' && c != '\t') {
-          return bad(400, "invalid chunk size");
-        }
-        break;
-      case State::extension:
-        if (c == '\r') {
-          state_ = State::size_lf;
-        } else if (!is_field_value_char(static_cast<unsigned char>(c)) ||
-                   ++extension_ > max_extension_) {
-          return bad(400, "invalid chunk extension");
-        }
+      case State::extension_name:
+      case State::extension_value:
+      case State::extension_token:
+      case State::extension_quoted:
+      case State::extension_escape:
+      case State::extension_quoted_end:
+        if (++extension_ > max_extension_) return bad(400, "chunk extension too long");
+        if (!chunk_extension_step(c)) return bad(400, "invalid chunk extension");
         break;
       case State::size_lf:
         if (c != '\n') return bad(400, "invalid chunk size line");
         if (received_ + remaining_ > max_body_) return bad(413, "body too large");
         digits_ = 0;
         extension_ = 0;
+        extension_name_ = 0;
         state_ = remaining_ == 0 ? State::trailer : State::data;
         break;
       case State::data_cr:

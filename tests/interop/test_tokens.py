@@ -298,6 +298,14 @@ def test_pyjwt_hs256_verifies_and_prints_the_payload():
     assert SECRET not in text + err(result)
 
 
+@pytest.mark.parametrize("empty", [None, "", []])
+def test_an_empty_audience_is_accepted_as_pyjwt_accepts_it(empty):
+    payload = {"username": "user123", "aud": empty}
+    token = jwt.encode(payload, SECRET, algorithm="HS256")
+    assert jwt.decode(token, SECRET, algorithms=["HS256"]) == payload  # PyJWT's own verdict
+    assert payload_of(wk("jwt", "verify", token, "--secret", SECRET)) == payload
+
+
 def test_pyjwt_non_ascii_claims_verify():
     payload = {"name": "é 😀 邮件", "exp": int(time.time()) + 600}
     token = jwt.encode(payload, SECRET, algorithm="HS256")

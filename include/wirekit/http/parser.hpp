@@ -105,8 +105,14 @@ class BodyDecoder {
   enum class State {
     fixed,
     size,
-    size_space,
-    extension,
+    // chunk-ext (RFC 9112 §7.1.1) without whitespace, as llhttp's strict mode reads it:
+    // ;name, ;name=token, ;name="quoted"
+    extension_name,
+    extension_value,
+    extension_token,
+    extension_quoted,
+    extension_escape,
+    extension_quoted_end,
     size_lf,
     data,
     data_cr,
@@ -115,11 +121,15 @@ class BodyDecoder {
     trailer_lf,
     done
   };
+  // One byte of a chunk extension; false when it breaks the syntax.
+  bool chunk_extension_step(char c) noexcept;
+
   State state_ = State::done;
   std::uint64_t remaining_ = 0;  // bytes left: of the fixed body, or of the current chunk
   std::uint64_t received_ = 0;
   std::size_t max_body_ = 0;
-  std::size_t extension_ = 0;
+  std::size_t extension_ = 0;       // bytes of the current size line's extensions
+  std::size_t extension_name_ = 0;  // bytes of the current extension's name
   std::size_t trailer_bytes_ = 0;
   std::size_t max_trailer_bytes_ = 0;
   std::size_t line_length_ = 0;  // of the current trailer line

@@ -913,6 +913,26 @@ TEST(JwtClaims, AudiencePresentButNotConfiguredIsRejected) {
       "aud without a configured audience", "Invalid audience");
 }
 
+// PyJWT 2.6 _validate_aud: `if "aud" not in payload or not payload["aud"]` — an empty or null
+// audience is as good as none (issue 12 item 3).
+TEST(JwtClaims, AnEmptyOrNullAudienceIsAcceptedWhenNoneIsConfigured) {
+  for (const Json& empty : {Json(nullptr), Json(""), Json::array(), Json(false), Json(0)}) {
+    const Json payload{{"aud", empty}, {"username", "x"}};
+    EXPECT_EQ(jwt::decode(sign(payload), secret(), hs256_at_now0())["username"], "x")
+        << empty.dump();
+  }
+}
+
+TEST(JwtClaims, AnEmptyOrNullAudienceIsMissingWhenOneIsConfigured) {
+  auto o = hs256_at_now0();
+  o.audience = {"api"};
+  for (const Json& empty : {Json(nullptr), Json(""), Json::array()}) {
+    const Json payload{{"aud", empty}};
+    expect_invalid([&] { return jwt::decode(sign(payload), secret(), o); }, empty.dump(),
+                   "Token is missing the \"aud\" claim");
+  }
+}
+
 TEST(JwtClaims, AudienceConfiguredButAbsentIsRejected) {
   auto o = hs256_at_now0();
   o.audience = {"api"};

@@ -1607,6 +1607,20 @@ TEST(ClientFaults, MalformedChunkSizeIsProtocolError) {
   EXPECT_EQ(e.code(), errc::protocol_error) << e.what();
 }
 
+// Issue 12 item 2: a chunk line llhttp's strict mode refuses is a protocol error here too.
+TEST(ClientFaults, LenientChunkLinesAreProtocolErrors) {
+  for (const std::string line : {"5 \r\n", "5;\r\n", "5;x=\"open\r\n"}) {
+    SCOPED_TRACE(line);
+    RawServer server([&line](RawConnection& c, int) {
+      if (c.read_request().empty()) return;
+      c.send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + line + "hello\r\n0\r\n\r\n");
+    });
+    const Error e = error_of([&]() -> Task<void> { co_await send_alone("GET", server.url("/")); });
+    EXPECT_EQ(e.code(), errc::protocol_error) << e.what();
+    EXPECT_TRUE(contains(e.what(), "chunk")) << e.what();
+  }
+}
+
 TEST(ClientFaults, ContentLengthLongerThanTheBody) {
   RawServer server([](RawConnection& c, int) {
     if (c.read_request().empty()) return;

@@ -851,7 +851,7 @@ TEST(BodyDecoder, FixedBodyLeavesFollowingBytesUnconsumed) {
 }
 
 constexpr std::string_view chunked_body =
-    "4;name=value\r\nWiki\r\n5 ; ext\r\npedia\r\nE;a;b=\"q x\"\r\n in\r\n\r\nchunks.\r\n"
+    "4;name=value\r\nWiki\r\n5;ext\r\npedia\r\nE;a;b=\"q \\\"x\\\"\";c=d\r\n in\r\n\r\nchunks.\r\n"
     "0;last\r\nExpires: never\r\nX-Checksum: 1\r\n\r\n";
 constexpr std::string_view chunked_payload = "Wikipedia in\r\n\r\nchunks.";
 
@@ -916,6 +916,31 @@ TEST(BodyDecoder, RejectsInvalidChunkSizes) {
        {"g\r\n"sv, "\r\n"sv, "11111111111111111\r\n"sv, "-1\r\n"sv, "+1\r\n"sv, " 1\r\n"sv,
         ";ext\r\n"sv, "0x5\r\n"sv, "5\n"sv, "5\r\r\n"sv, "1\0\r\n"sv}) {
     EXPECT_TRUE(body_refused(decode(BodyDecoder::chunked(Limits{}), data), 400)) << escaped(data);
+  }
+}
+
+// Issue 12 item 2: what llhttp's strict mode refuses in a chunk line (its lenient flags
+// LENIENT_SPACES_AFTER_CHUNK_SIZE and the like are off), wirekit refuses, byte by byte too.
+TEST(BodyDecoder, RejectsLenientChunkLineSyntax) {
+  for (std::string_view line :
+       {"a \r\n"sv, "a\t\r\n"sv, "a ;x\r\n"sv, "2;\r\n"sv, "2;;x\r\n"sv, "2;=v\r\n"sv, "2;x=\r\n"sv,
+        "2;x= v\r\n"sv, "2; x\r\n"sv, "2;x =v\r\n"sv, "2;x=\"open\r\n"sv, "2;x=\"a\"b\r\n"sv,
+        "2;x=\"\\\r\n"sv, "2;x=a b\r\n"sv, "2;x@y\r\n"sv}) {
+    const std::string data = std::string(line) + "ab\r\n0\r\n\r\n";
+    EXPECT_TRUE(body_refused(decode(BodyDecoder::chunked(Limits{}), data), 400)) << escaped(line);
+    EXPECT_TRUE(body_refused(decode_bytewise(BodyDecoder::chunked(Limits{}), data), 400))
+        << escaped(line);
+  }
+}
+
+TEST(BodyDecoder, AcceptsEveryFormOfChunkExtensionTheGrammarAllows) {
+  for (std::string_view line :
+       {"2;x\r\n"sv, "2;x=v\r\n"sv, "2;x=\"\"\r\n"sv, "2;x=\"a;b=c\"\r\n"sv, "2;x=\"\\\"\"\r\n"sv,
+        "2;a;b=1;c=\"q\"\r\n"sv, "02;x=!#$%&'*+-.^_`|~\r\n"sv}) {
+    const std::string data = std::string(line) + "ab\r\n0\r\n\r\n";
+    const Decoded d = decode(BodyDecoder::chunked(Limits{}), data);
+    EXPECT_FALSE(d.failed) << escaped(line) << ": " << d.error.reason;
+    EXPECT_EQ(d.body, "ab") << escaped(line);
   }
 }
 

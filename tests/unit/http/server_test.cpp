@@ -537,6 +537,14 @@ std::vector<Malformed> malformed_requests() {
        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(17 * 1024, 'h') + "\r\n\r\n", 431},
       {"bad chunk size",
        "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
+      // Issue 12 item 2: the chunk-line leniencies llhttp's strict mode refuses.
+      {"space after the chunk size",
+       "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\na \r\n", 400},
+      {"empty chunk extension name",
+       "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;\r\nab\r\n", 400},
+      {"unterminated quoted chunk extension",
+       "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;x=\"ab\r\nab\r\n",
+       400},
   };
 }
 

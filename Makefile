@@ -3,11 +3,12 @@
 #   make test   install what is missing, build, run every test (dev build, then the ASan build),
 #               then say how many were skipped and why
 #   make package  the .deb of the release build (build/package/)
+#   make tsan   the core and net unit tests under ThreadSanitizer (build/tsan; not part of test)
 SHELL := /bin/bash
 CONFIG ?= wirekit.toml
 WIREKIT := build/dev/apps/wirekit/wirekit
 
-.PHONY: all deps build run test asan package fuzz bench format clean
+.PHONY: all deps build run test asan tsan package fuzz bench format clean
 all: build
 
 deps:
@@ -24,6 +25,14 @@ run: build
 
 asan: deps build/asan/build.ninja
 	cmake --build --preset asan
+
+# Only the core and net tests: they cover what crosses threads (posting to loops, the thread
+# pool, one server over several loops) and keep the TSan build small. A TSan report makes the
+# binary exit with 66, so a race fails the target.
+TSAN_TESTS := core_tests net_tests
+tsan: deps build/tsan/build.ninja
+	cmake --build --preset tsan --target $(TSAN_TESTS)
+	@for t in $(TSAN_TESTS); do build/tsan/tests/unit/$$t || exit 1; done
 
 # Each ctest run writes its JUnit file (CMakePresets.json) and the pytest files theirs
 # (tests/CMakeLists.txt); old ones go first, so that the summary counts this run only.

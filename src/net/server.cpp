@@ -138,6 +138,7 @@ std::vector<SocketAddress> TcpServer::local_addresses() const {
 }
 
 Task<void> TcpServer::serve(ConnectionHandler handler) {
+  loop_states_[0].loop = &EventLoop::current();
   co_await serve_loop(0, handler);
 }
 
@@ -145,6 +146,10 @@ Task<void> TcpServer::serve(Runtime& runtime, ConnectionHandler handler) {
   if (runtime.size() != listeners_.size()) {
     throw Error(errc::invalid_argument, "server was bound for a different number of loops");
   }
+  // Every slot is filled here, before on_each posts the loops their tasks (which orders these
+  // writes before all that the loops do): a loop that starts early and serves a connection
+  // reads every slot in draining() while the others are still starting.
+  for (std::size_t i = 0; i < loop_states_.size(); ++i) loop_states_[i].loop = &runtime.loop(i);
   co_await runtime.on_each([this, &handler](std::size_t i) { return serve_loop(i, handler); });
 }
 
@@ -157,7 +162,6 @@ std::stop_token TcpServer::draining() const noexcept {
 }
 
 Task<void> TcpServer::serve_loop(std::size_t loop, const ConnectionHandler& handler) {
-  loop_states_[loop].loop = &EventLoop::current();
   const std::size_t cap = (options_.max_connections + listeners_.size() - 1) / listeners_.size();
   TaskGroup connections{TaskGroup::OnError::log};
   Event capacity;

@@ -60,6 +60,9 @@ class TcpServer {
 
   ServeOptions options_;
   std::vector<std::vector<TcpListener>> listeners_;  // [loop][address]
+  // One per loop, sized in the constructor and filled by serve() before any loop starts: the
+  // loops only read `loop` (draining() looks through all of them), and each requests its own
+  // `draining` (std::stop_source is thread-safe).
   struct LoopState {
     EventLoop* loop = nullptr;
     std::stop_source draining;

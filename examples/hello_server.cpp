@@ -1,4 +1,6 @@
-// The first minute: a web server in five lines (README). Ctrl-C stops it gracefully.
+// The first minute: a web server in five lines (README), with the two routes of the tutorial's
+// §5.1 aiohttp server, GET / and GET /{name} (`wirekit hello` is that app, "Hello, Anonymous!"
+// at / included). Ctrl-C stops it gracefully.
 //   ./hello_server [HOST:PORT]      (default localhost:8080)
 #include <wirekit/http.hpp>
 

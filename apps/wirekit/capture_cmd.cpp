@@ -200,7 +200,7 @@ void add_capture_commands(CLI::App& app, Action& action) {
               "Do not put the interface in promiscuous mode");
   s->add_flag("--creds", sniff_flags.creds,
               "Print POP3/SMTP/IMAP/FTP/HTTP payloads carrying user/pass/login/auth (the "
-              "tutorial's sniffer) instead of the summary lines");
+              "tutorial's §9.1 sniffer) instead of the summary lines");
   s->add_option("-w,--write", sniff_flags.write, "Also write the packets to this pcap file");
   s->callback([&action] { action = [] { return sniff(sniff_flags); }; });
 
@@ -210,7 +210,7 @@ void add_capture_commands(CLI::App& app, Action& action) {
 
   static StatsFlags stats;
   CLI::App* st = pcap->add_subcommand(
-      "stats", "Packets, bytes, protocols, top talkers, TCP/UDP conversations, DNS names");
+      "stats", "Packets, bytes, protocols, top talkers, TCP/UDP conversations, DNS names (§14.2)");
   add_file_options(*st, stats);
   st->add_flag("--json", stats.json, "Print JSON");
   st->add_option("--top", stats.top,

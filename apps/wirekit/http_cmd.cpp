@@ -63,7 +63,8 @@ int hello(const HelloFlags& flags) {
 }  // namespace
 
 void add_http_commands(CLI::App& app, Action& action) {
-  CLI::App* http = app.add_subcommand("http", "HTTP server and client (tutorial §4)");
+  CLI::App* http =
+      app.add_subcommand("http", "HTTP server and client (tutorial §4.1, §4.2, §11.3)");
   http->require_subcommand(1);
 
   static HttpServeFlags serve;

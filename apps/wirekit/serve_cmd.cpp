@@ -42,7 +42,8 @@ void add_serve_command(CLI::App& app, Action& action) {
   static ServeFlags flags;
   CLI::App* s = app.add_subcommand(
       "serve",
-      "Run every service wirekit.toml configures (all of them, with defaults, without it)");
+      "Run every service wirekit.toml configures, all with defaults without it (§3.1, §3.2, "
+      "§4.2, §5.1, §7.2, §8.1)");
   s->footer(services_help());
   s->add_option("-c,--config", flags.config,
                 "Configuration file (default: ./" WIREKIT_DEFAULT_CONFIG " when present)");

@@ -46,7 +46,8 @@ int selfsigned(const SelfSignedFlags& flags) {
 }  // namespace
 
 void add_tls_commands(CLI::App& app, Action& action) {
-  CLI::App* tls = app.add_subcommand("tls", "TLS: probe a server, make development certificates");
+  CLI::App* tls =
+      app.add_subcommand("tls", "TLS: probe a server (§7.1), make development certificates");
   tls->require_subcommand(1);
 
   static ProbeFlags probe_flags;

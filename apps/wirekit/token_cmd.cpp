@@ -69,7 +69,7 @@ void add_fernet_commands(CLI::App& app, Action& action) {
   CLI::App* group = app.add_subcommand("fernet", "Fernet symmetric encryption (§12.1)");
   group->require_subcommand(1);
 
-  CLI::App* genkey = group->add_subcommand("genkey", "Print a new random key");
+  CLI::App* genkey = group->add_subcommand("genkey", "Print a new random key (§12.1 generate_key)");
   genkey->callback([&action] {
     action = [] {
       write_stdout(crypto::Fernet::generate_key() + "\n");
@@ -77,7 +77,8 @@ void add_fernet_commands(CLI::App& app, Action& action) {
     };
   });
 
-  CLI::App* encrypt = group->add_subcommand("encrypt", "Encrypt TEXT (or standard input)");
+  CLI::App* encrypt =
+      group->add_subcommand("encrypt", "Encrypt TEXT, or standard input (§12.1 encrypt_message)");
   add_key_options(*encrypt, flags);
   flags.input_option =
       encrypt->add_option("text", flags.input, "Text to encrypt; - or none: stdin");
@@ -90,7 +91,8 @@ void add_fernet_commands(CLI::App& app, Action& action) {
     };
   });
 
-  CLI::App* decrypt = group->add_subcommand("decrypt", "Decrypt TOKEN (or standard input)");
+  CLI::App* decrypt =
+      group->add_subcommand("decrypt", "Decrypt TOKEN, or standard input (§12.1 decrypt_message)");
   add_key_options(*decrypt, flags);
   decrypt->add_option("--ttl", flags.ttl, "Refuse tokens older than this many seconds")
       ->check(CLI::NonNegativeNumber);
@@ -250,7 +252,7 @@ void add_jwt_commands(CLI::App& app, Action& action) {
   CLI::App* group = app.add_subcommand("jwt", "JSON Web Tokens (§12.2)");
   group->require_subcommand(1);
 
-  CLI::App* sign = group->add_subcommand("sign", "Print a signed token");
+  CLI::App* sign = group->add_subcommand("sign", "Print a signed token (§12.2 generate_token)");
   add_secret_options(*sign, flags);
   sign->add_option("--claim", flags.claims, "Claim key=value (value parsed as JSON if it is)");
   sign->add_option("--header", flags.headers, "Extra header key=value (kid=...)");
@@ -258,7 +260,8 @@ void add_jwt_commands(CLI::App& app, Action& action) {
   sign->add_flag("--iat", flags.iat, "Add the issued-at time");
   sign->callback([&action] { action = [] { return jwt_sign(flags); }; });
 
-  CLI::App* verify = group->add_subcommand("verify", "Verify a token and print its claims");
+  CLI::App* verify =
+      group->add_subcommand("verify", "Verify a token and print its claims (§12.2 verify_token)");
   add_secret_options(*verify, flags);
   verify->add_option("--jwks", flags.jwks_file, "JWK Set file; the key is chosen by kid");
   verify->add_option("--leeway", flags.leeway, "Clock slack for exp/nbf")->capture_default_str();

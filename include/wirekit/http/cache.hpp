@@ -3,8 +3,7 @@
 //
 //   auto lookup = co_await cache.lookup_async("GET", url, request_headers);
 //   if (lookup.state == CacheLookup::fresh) use(*lookup.stored);          // no request at all
-//   else { add lookup.validators to the request; send; response = co_await cache.store_async(...);
-//   }
+//   else { add lookup.validators; send; response = co_await cache.store_async(...); }
 //
 // Threads: every member may be called from any thread, at once, and one Cache may be shared by
 // sessions on several loops (a mutex guards the index in memory; the file I/O runs outside it).
@@ -100,7 +99,7 @@ class Cache {
   void invalidate(const Url& url);
 
   // The same as lookup(), store() and invalidate(), with the file I/O on the shared ThreadPool:
-  // to be awaited on a loop. The arguments are references: they must outlive the task, as they
+  // to be awaited on a loop. The arguments (and the Cache) must outlive the task, as they
   // do in `co_await cache.lookup_async(...)`. (g++ 12: name class arguments first, e.g. the
   // CachedResponse, rather than building them inside the co_await expression.)
   Task<CacheLookup> lookup_async(std::string_view method, const Url& url,

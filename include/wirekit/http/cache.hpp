@@ -1,9 +1,16 @@
 // A private HTTP cache (RFC 9111) for the client: in memory (LRU, bounded by bytes) and
 // optionally on disk. The client asks it before sending a request and tells it the answer:
 //
-//   auto lookup = cache.lookup("GET", url, request_headers, now);
+//   auto lookup = co_await cache.lookup_async("GET", url, request_headers);
 //   if (lookup.state == CacheLookup::fresh) use(*lookup.stored);          // no request at all
-//   else { add lookup.validators to the request; send; response = cache.store(...); }
+//   else { add lookup.validators; send; response = co_await cache.store_async(...); }
+//
+// Threads: every member may be called from any thread, at once, and one Cache may be shared by
+// sessions on several loops (a mutex guards the index in memory; the file I/O runs outside it).
+// The *_async members do their file I/O on the shared ThreadPool (blocking()) and resume on the
+// caller's loop, so a slow disk stalls only the request waiting for it, never the loop; the
+// synchronous ones do it on the calling thread — on a loop, that loop waits for the disk. Without
+// a directory neither touches a file, and the two are the same.
 //
 // What it honours: Cache-Control max-age, s-maxage is ignored (private cache), no-store (request
 // or response: never stored, and a request's finds nothing), no-cache (response: stored but
@@ -23,11 +30,13 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include <wirekit/core/task.hpp>
 #include <wirekit/http/message.hpp>
 #include <wirekit/http/url.hpp>
 
@@ -59,6 +68,9 @@ struct CacheOptions {
   // When set, entries are also written there (one file per entry, written to a temporary name
   // and renamed, so a crash never leaves a partial entry) and found again by later processes.
   std::optional<std::filesystem::path> directory;
+  // When set, called before each entry file is opened, on the thread doing the I/O (a pool
+  // thread for the *_async members): tests slow the disk down with it. Must be thread-safe.
+  std::function<void()> on_file_io;
 };
 
 class Cache {
@@ -85,7 +97,21 @@ class Cache {
   // Drops every variant of `url`, in memory and on disk (store() does it after an unsafe
   // method succeeded on it, §4.4).
   void invalidate(const Url& url);
-  // Drops every entry, in memory and on disk.
+
+  // The same as lookup(), store() and invalidate(), with the file I/O on the shared ThreadPool:
+  // to be awaited on a loop. The arguments (and the Cache) must outlive the task, as they
+  // do in `co_await cache.lookup_async(...)`. (g++ 12: name class arguments first, e.g. the
+  // CachedResponse, rather than building them inside the co_await expression.)
+  Task<CacheLookup> lookup_async(std::string_view method, const Url& url,
+                                 const Headers& request_headers,
+                                 Clock::time_point now = Clock::now());
+  Task<CachedResponse> store_async(std::string_view method, const Url& url,
+                                   const Headers& request_headers, CachedResponse network,
+                                   const CacheLookup& lookup, Clock::time_point request_time,
+                                   Clock::time_point response_time);
+  Task<void> invalidate_async(const Url& url);
+
+  // Drops every entry, in memory and on disk (on the calling thread).
   void clear();
   // What memory holds (keys, headers and bodies); the files are not counted.
   std::size_t size_bytes() const noexcept;

@@ -103,7 +103,7 @@ Task<ClientResponse> follow(Session::State& state, std::string method, std::stri
         state.options.cache && (method == "GET" || method == "HEAD") && !options.on_body;
     CacheLookup lookup;
     if (cacheable) {
-      lookup = state.options.cache->lookup(method, url, headers);
+      lookup = co_await state.options.cache->lookup_async(method, url, headers);
       if (lookup.state == CacheLookup::fresh) {
         ClientResponse cached{.status = lookup.stored->status,
                               .reason = lookup.stored->reason,
@@ -123,9 +123,11 @@ Task<ClientResponse> follow(Session::State& state, std::string method, std::stri
         co_await send_once(state, Attempt{method, url, sent, body, options, timeouts});
     if (state.options.cookies) state.cookies.keep(response.headers, url);
     if (cacheable) {
-      CachedResponse stored = state.options.cache->store(
-          method, url, headers, {response.status, response.reason, response.headers, response.body},
-          lookup, request_time, SystemClock::now());
+      // The response's fields are replaced by what the cache returns.
+      CachedResponse network{response.status, std::move(response.reason),
+                             std::move(response.headers), std::move(response.body)};
+      CachedResponse stored = co_await state.options.cache->store_async(
+          method, url, headers, std::move(network), lookup, request_time, SystemClock::now());
       response.from_cache =
           lookup.state == CacheLookup::stale && response.status == 304 && stored.status != 304;
       response.status = stored.status;
@@ -133,7 +135,7 @@ Task<ClientResponse> follow(Session::State& state, std::string method, std::stri
       response.headers = std::move(stored.headers);
       response.body = std::move(stored.body);
     } else if (state.options.cache && !idempotent(method) && response.status < 400) {
-      state.options.cache->invalidate(url);
+      co_await state.options.cache->invalidate_async(url);
     }
     const auto location = response.headers.get("Location");
     if (!options.allow_redirects || !is_redirect(response.status) || !location) {

@@ -1,9 +1,11 @@
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -14,6 +16,10 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <wirekit/core/runtime.hpp>
+#include <wirekit/core/task.hpp>
+#include <wirekit/core/task_group.hpp>
+#include <wirekit/core/time.hpp>
 #include <wirekit/http/cache.hpp>
 #include <wirekit/http/date.hpp>
 
@@ -641,6 +647,8 @@ TEST_F(CacheDisk, DamagedFileIsAMissAndIsRemoved) {
     io.seekp(-10, std::ios::end);
     io.put('X');
   });
+  // Empty, as a crash right after creating it could leave it.
+  damage_and_look([](const fs::path& file) { fs::resize_file(file, 0); });
   // Not a cache file at all.
   damage_and_look([](const fs::path& file) {
     std::ofstream(file, std::ios::binary | std::ios::trunc) << "garbage";
@@ -691,6 +699,138 @@ TEST_F(CacheDisk, InvalidateAndClearRemoveFiles) {
   EXPECT_EQ(files(directory_)[0].filename().string(), "notes.txt");
 }
 
+// ---- On disk, from a loop ------------------------------------------------------------------
+
+// What happened on a loop while an operation ran beside a task ticking every 10 ms.
+struct BesideTicker {
+  int ticks = 0;  // ticks while the operation ran
+  std::chrono::steady_clock::duration took{};
+};
+
+BesideTicker beside_ticker(const std::function<Task<void>()>& operation) {
+  return run([&]() -> Task<BesideTicker> {
+    BesideTicker seen;
+    int ticks = 0;
+    bool done = false;
+    auto ticker = [&]() -> Task<void> {
+      while (!done) {
+        co_await wirekit::sleep(10ms);
+        ++ticks;
+      }
+    };
+    auto work = [&]() -> Task<void> {
+      const auto start = std::chrono::steady_clock::now();
+      Task<void> op = operation();
+      co_await std::move(op);
+      seen.took = std::chrono::steady_clock::now() - start;
+      seen.ticks = ticks;
+      done = true;
+    };
+    Task<void> ticking = ticker();
+    Task<void> working = work();
+    co_await when_all(std::move(ticking), std::move(working));
+    co_return seen;
+  }());
+}
+
+TEST_F(CacheDisk, SlowDiskDoesNotStallTheLoop) {
+  // Once armed, the next entry file the cache opens takes 200 ms.
+  std::atomic<bool> slow{false};
+  CacheOptions options = on_disk(directory_);
+  options.on_file_io = [&slow] {
+    if (slow.exchange(false)) std::this_thread::sleep_for(200ms);
+  };
+  Cache writer(options);
+  Cache reader(options);  // its memory is empty: its lookup reads the file
+
+  CachedResponse seen;
+  const BesideTicker storing = beside_ticker([&]() -> Task<void> {
+    slow = true;
+    CachedResponse answer = ok_at(t0, {{"Cache-Control", "max-age=60"}}, "slow disk");
+    const CacheLookup none;
+    const Headers request;
+    seen = co_await writer.store_async("GET", url_, request, std::move(answer), none, t0, t0);
+  });
+  EXPECT_GE(storing.took, 200ms);  // the store waited for the disk...
+  EXPECT_GE(storing.ticks, 5);     // ...and the loop ran meanwhile (20 ticks if idle)
+  EXPECT_EQ(seen.body, "slow disk");
+  EXPECT_EQ(files(directory_).size(), 1u);  // written by the time the store completed
+
+  CacheLookup found;
+  const BesideTicker looking = beside_ticker([&]() -> Task<void> {
+    slow = true;
+    const Headers request;
+    found = co_await reader.lookup_async("GET", url_, request, t0 + 1s);
+  });
+  EXPECT_GE(looking.took, 200ms);
+  EXPECT_GE(looking.ticks, 5);
+  ASSERT_EQ(found.state, CacheLookup::fresh);
+  EXPECT_EQ(found.stored->body, "slow disk");
+}
+
+TEST_F(CacheDisk, AsyncMembersRevalidateAndInvalidateOnDisk) {
+  // Nothing fits in memory: every answer comes from the files.
+  Cache cache(CacheOptions{.max_bytes = 0, .directory = directory_});
+  const Headers request;
+  run([&]() -> Task<void> {
+    CachedResponse first = ok_at(t0, {{"Cache-Control", "max-age=10"}, {"ETag", "\"v1\""}});
+    const CacheLookup none;
+    co_await cache.store_async("GET", url_, request, std::move(first), none, t0, t0);
+    EXPECT_EQ(files(directory_).size(), 1u);
+
+    const CacheLookup stale = co_await cache.lookup_async("GET", url_, request, t0 + 20s);
+    EXPECT_EQ(stale.state, CacheLookup::stale);
+    EXPECT_EQ(std::string(stale.validators.get("If-None-Match").value_or("")), "\"v1\"");
+
+    CachedResponse not_modified =
+        response(304, {{"Cache-Control", "max-age=60"}, {"ETag", "\"v1\""}}, "");
+    not_modified.headers.set("Date", http_date(t0 + 20s));
+    const CachedResponse confirmed = co_await cache.store_async(
+        "GET", url_, request, std::move(not_modified), stale, t0 + 20s, t0 + 20s);
+    EXPECT_EQ(confirmed.status, 200);
+    EXPECT_EQ(confirmed.body, "hello");
+    EXPECT_EQ(field(confirmed, "Cache-Control"), "max-age=60");
+
+    const CacheLookup fresh = co_await cache.lookup_async("GET", url_, request, t0 + 70s);
+    EXPECT_EQ(fresh.state, CacheLookup::fresh);
+    EXPECT_EQ(field(*fresh.stored, "Age"), "50");
+
+    // A successful POST to the URL drops it (§4.4), file and all.
+    CachedResponse created = response(201, {});
+    co_await cache.store_async("POST", url_, request, std::move(created), none, t0, t0);
+    EXPECT_TRUE(files(directory_).empty());
+    const CacheLookup after_post = co_await cache.lookup_async("GET", url_, request, t0 + 70s);
+    EXPECT_EQ(after_post.state, CacheLookup::miss);
+
+    CachedResponse again = ok_at(t0, {{"Cache-Control", "max-age=60"}});
+    co_await cache.store_async("GET", url_, request, std::move(again), none, t0, t0);
+    EXPECT_EQ(files(directory_).size(), 1u);
+    co_await cache.invalidate_async(url_);
+    EXPECT_TRUE(files(directory_).empty());
+  }());
+}
+
+TEST_F(CacheDisk, DamagedFileIsAMissForLookupAsync) {
+  const Headers request;
+  for (const bool truncate : {true, false}) {
+    {
+      Cache first(on_disk(directory_));
+      fetched(first, ok_at(t0, {{"Cache-Control", "max-age=60"}}, std::string(100, 'b')));
+    }
+    const auto stored = files(directory_);
+    ASSERT_EQ(stored.size(), 1u);
+    if (truncate) {
+      fs::resize_file(stored[0], fs::file_size(stored[0]) - 1);
+    } else {
+      std::ofstream(stored[0], std::ios::binary | std::ios::trunc) << "WKCACHE1 and then garbage";
+    }
+    Cache second(on_disk(directory_));
+    const CacheLookup lookup = run(second.lookup_async("GET", url_, request, t0));
+    EXPECT_EQ(lookup.state, CacheLookup::miss) << truncate;
+    EXPECT_TRUE(files(directory_).empty()) << truncate;
+  }
+}
+
 // ---- Threads -------------------------------------------------------------------------------
 
 TEST(CacheThreads, SharedCacheSurvivesConcurrentUse) {
@@ -713,6 +853,54 @@ TEST(CacheThreads, SharedCacheSurvivesConcurrentUse) {
   threads.clear();
   EXPECT_LE(cache.size_bytes(), 20'000u);
   EXPECT_GT(cache.entries(), 0u);
+}
+
+TEST(CacheThreads, DiskCacheSharedByLoopsNeverMixesEntries) {
+  char pattern[] = "/tmp/wirekit-cache-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  const fs::path directory = pattern;
+  const auto body_of = [](int n) { return "body of " + std::to_string(n); };
+  {
+    // Small enough in memory that the loops keep reading and writing the files.
+    Cache cache(CacheOptions{.max_bytes = 300, .directory = directory});
+    Runtime runtime{RuntimeOptions{.threads = 2, .handle_signals = false}};
+    std::atomic<int> wrong{0};
+    std::atomic<int> served{0};
+    auto main = [&]() -> Task<void> {
+      std::function<Task<void>(std::size_t)> each = [&](std::size_t loop) -> Task<void> {
+        const Headers request;
+        for (int i = 0; i < 60; ++i) {
+          const int n = (i * 7 + static_cast<int>(loop) * 3) % 10;
+          const Url url = Url::parse("http://example.com/" + std::to_string(n));
+          const CacheLookup lookup = co_await cache.lookup_async("GET", url, request, t0);
+          if (lookup.state == CacheLookup::fresh) {
+            ++served;
+            if (lookup.stored->body != body_of(n)) ++wrong;
+            continue;
+          }
+          CachedResponse answer = ok_at(t0, {{"Cache-Control", "max-age=60"}}, body_of(n));
+          co_await cache.store_async("GET", url, request, std::move(answer), lookup, t0, t0);
+          if (i % 20 == 0) co_await cache.invalidate_async(url);
+        }
+      };
+      co_await runtime.on_each(std::move(each));
+    };
+    runtime.run(main());
+    EXPECT_EQ(wrong.load(), 0);
+    EXPECT_GT(served.load(), 0);
+    EXPECT_LE(cache.size_bytes(), 300u);
+  }
+  // What the files hold afterwards is whole and where it belongs.
+  Cache later(CacheOptions{.directory = directory});
+  for (int n = 0; n < 10; ++n) {
+    const CacheLookup lookup =
+        later.lookup("GET", Url::parse("http://example.com/" + std::to_string(n)), {}, t0);
+    if (lookup.state == CacheLookup::fresh) {
+      EXPECT_EQ(lookup.stored->body, body_of(n));
+    }
+  }
+  std::error_code ignored;
+  fs::remove_all(directory, ignored);
 }
 
 }  // namespace

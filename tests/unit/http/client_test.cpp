@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <future>
 #include <map>
@@ -1605,6 +1606,53 @@ TEST(ClientFaults, MalformedChunkSizeIsProtocolError) {
   });
   const Error e = error_of([&]() -> Task<void> { co_await send_alone("GET", server.url("/")); });
   EXPECT_EQ(e.code(), errc::protocol_error) << e.what();
+}
+
+// The session awaits the cache's disk I/O on the thread pool: a slow disk delays the request
+// waiting for it, not the other tasks of the loop.
+TEST(ClientCache, ASlowDiskCacheDoesNotStallTheSessionsLoop) {
+  RawServer server([](RawConnection& c, int) {
+    while (!c.read_request().empty()) {
+      c.send("HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 6\r\n\r\ncached");
+    }
+  });
+  const std::filesystem::path directory = std::filesystem::temp_directory_path() /
+                                          ("wirekit-session-cache-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(directory);
+  std::atomic<int> slow_file_operations = 0;
+  CacheOptions cache_options{.directory = directory};
+  cache_options.on_file_io = [&] {
+    ++slow_file_operations;
+    std::this_thread::sleep_for(100ms);
+  };
+  go([&]() -> Task<void> {
+    SessionOptions options;
+    options.cache = std::make_shared<Cache>(cache_options);
+    Session session(std::move(options));
+    int ticks = 0;
+    bool done = false;
+    auto ticker = [&]() -> Task<void> {
+      while (!done) {
+        co_await sleep(10ms);
+        ++ticks;
+      }
+    };
+    auto fetch = [&]() -> Task<void> {
+      const std::string url = server.url("/cached");
+      const ClientResponse first = co_await session.get(url);
+      EXPECT_EQ(first.text(), "cached");
+      EXPECT_FALSE(first.from_cache);
+      const ClientResponse second = co_await session.get(url);
+      EXPECT_EQ(second.text(), "cached");
+      EXPECT_TRUE(second.from_cache);
+      done = true;
+    };
+    co_await when_all(ticker(), fetch());
+    EXPECT_GE(slow_file_operations.load(), 1);          // the entry was written through the hook
+    EXPECT_GE(ticks, 5 * slow_file_operations.load());  // ~10 per slow operation when idle
+  }());
+  EXPECT_EQ(server.accepted(), 1);
+  std::filesystem::remove_all(directory);
 }
 
 // Issue 12 item 2: a chunk line llhttp's strict mode refuses is a protocol error here too.

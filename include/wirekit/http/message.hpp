@@ -196,7 +196,7 @@ class Response {
   // A range of an open file, sent with sendfile(2). The descriptor is shared so a cached file
   // can serve many responses.
   struct FileBody {
-    std::shared_ptr<const int> fd;
+    std::shared_ptr<const UniqueFd> fd;
     std::uint64_t offset = 0;
     std::uint64_t length = 0;
   };

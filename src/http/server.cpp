@@ -396,10 +396,7 @@ Task<void> Server::Connection::send_response(const RequestHead& head, Response& 
     out += response.headers.wire();
   } else {
     for (const auto [name, value] : response.headers) {
-      if (iequals(name, "connection") || iequals(name, "content-length") ||
-          iequals(name, "transfer-encoding")) {
-        continue;  // framing is the server's to say
-      }
+      if (Headers::is_framing_field(name)) continue;  // framing is the server's to say
       out.append(name).append(": ").append(value).append("\r\n");
     }
   }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <wirekit/codec.hpp>
+#include <wirekit/core/ascii.hpp>
 #include <wirekit/core/fd.hpp>
 #include <wirekit/core/log.hpp>
 #include <wirekit/http/date.hpp>
@@ -78,16 +79,10 @@ std::string make_etag(const struct stat& st, std::string_view variant = {}) {
 bool none_match_hits(std::string_view header, std::string_view etag) {
   if (header == "*") return true;
   bool hit = false;
-  std::string_view rest = header;
-  while (!rest.empty() && !hit) {
-    const std::size_t comma = rest.find(',');
-    std::string_view tag = rest.substr(0, comma);
-    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
-    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+  ascii::for_each_list_item(header, [&](std::string_view tag) {
     if (tag.starts_with("W/")) tag.remove_prefix(2);
-    hit = tag == etag;
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-  }
+    hit = hit || tag == etag;
+  });
   return hit;
 }
 

@@ -17,24 +17,10 @@
 
 #include <wirekit/capture/conns.hpp>
 #include <wirekit/core/error.hpp>
+#include <wirekit/core/fd.hpp>
 
 namespace wirekit::capture {
 namespace {
-
-class Descriptor {
- public:
-  explicit Descriptor(int fd) noexcept : fd_(fd) {}
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  ~Descriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-  bool valid() const noexcept { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
 
 constexpr std::uint32_t state_bit(SocketState state) {
   return 1u << static_cast<unsigned>(state);
@@ -141,7 +127,7 @@ int netlink_dump(int fd, std::uint8_t family, SocketProtocol protocol, std::uint
 
 // The whole of a /proc file (their size is unknown until read). False if it cannot be opened.
 bool read_proc_file(const char* path, std::string& text) {
-  const Descriptor fd(::open(path, O_RDONLY | O_CLOEXEC));
+  const UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return false;
   text.clear();
   std::size_t size = 0;
@@ -300,7 +286,7 @@ bool pid_path(char (&path)[32], const char* pid, std::string_view leaf) {
 std::string process_name(int proc, const char* pid) {
   char path[32];
   if (!pid_path(path, pid, "comm")) return {};
-  const Descriptor fd(::openat(proc, path, O_RDONLY | O_CLOEXEC));
+  const UniqueFd fd(::openat(proc, path, O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return {};
   char name[64];
   const ssize_t got = ::read(fd.get(), name, sizeof name);
@@ -415,9 +401,9 @@ std::string_view Connection::proto_name() const noexcept {
 
 std::vector<Connection> list_connections(const ConnectionQuery& query, ConnectionSource source) {
   std::vector<Connection> connections;
-  const Descriptor netlink(source == ConnectionSource::proc
-                               ? -1
-                               : ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+  const UniqueFd netlink(source == ConnectionSource::proc
+                             ? -1
+                             : ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
   if (source == ConnectionSource::netlink && !netlink.valid()) throw_errno("netlink sock_diag");
   std::vector<char> buffer(netlink.valid() ? netlink_buffer_size : 0);
   std::string proc_text;
@@ -456,7 +442,7 @@ void find_processes(std::span<Connection> connections) {
   std::size_t unresolved = by_inode.size();
   if (unresolved == 0) return;
 
-  const Descriptor proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  const UniqueFd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!proc.valid()) throw_errno("open /proc");
   std::vector<char> pids_buffer(64 * 1024);
   std::vector<char> fds_buffer(64 * 1024);
@@ -465,7 +451,7 @@ void find_processes(std::span<Connection> connections) {
     char path[32];
     if (!all_digits(pid) || !pid_path(path, pid, "fd")) return true;
     // Gone since the listing, or not ours to read: skipped.
-    const Descriptor fds(::openat(proc.get(), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    const UniqueFd fds(::openat(proc.get(), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fds.valid()) return true;
     int pid_number = 0;
     parse_number(std::string_view(pid), pid_number, 10);

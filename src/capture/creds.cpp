@@ -3,6 +3,7 @@
 
 #include <wirekit/capture/creds.hpp>
 #include <wirekit/codec.hpp>
+#include <wirekit/core/ascii.hpp>
 #include <wirekit/core/error.hpp>
 
 #include "dissect_detail.hpp"
@@ -13,16 +14,8 @@ namespace {
 
 using Step = std::uint8_t;
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
-}
-
-bool icontains(std::string_view text, std::string_view word) noexcept {
-  return std::search(text.begin(), text.end(), word.begin(), word.end(),
-                     [](char x, char y) { return (x | 0x20) == y; }) != text.end();
-}
+using ascii::icontains;
+using ascii::iequals;
 
 // The next space-separated token of `rest` (which is advanced past it).
 std::string_view next_token(std::string_view& rest) noexcept {

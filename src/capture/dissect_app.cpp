@@ -4,28 +4,18 @@
 #include <algorithm>
 #include <array>
 
+#include <wirekit/core/ascii.hpp>
+
 #include "dissect_detail.hpp"
 
 namespace wirekit::capture::detail {
 
 namespace {
 
+using ascii::iequals;
+
 bool is_printable(std::uint8_t c) noexcept {
   return c >= 0x20 && c < 0x7f;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 // ---- HTTP
@@ -128,7 +118,7 @@ bool dissect_http(Packet& p) noexcept {
     const auto colon = field.find(':');
     if (colon == std::string_view::npos) continue;
     const std::string_view name = field.substr(0, colon);
-    const std::string_view value = trim(field.substr(colon + 1));
+    const std::string_view value = ascii::trim_ows(field.substr(colon + 1));
     if (iequals(name, "host")) {
       p.http.host = value;
     } else if (iequals(name, "content-length")) {

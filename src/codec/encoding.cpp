@@ -4,37 +4,17 @@
 #include <cstddef>
 
 #include <wirekit/codec.hpp>
+#include <wirekit/core/ascii.hpp>
 
 namespace wirekit::codec {
 
 namespace {
 
+using ascii::iequals;
+using ascii::next_item;
+using ascii::trim_ows;
+
 constexpr std::size_t encoding_count = 5;
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != b[i]) return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  const auto ows = [](char c) { return c == ' ' || c == '\t'; };
-  while (!s.empty() && ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && ows(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// Splits `s` at the first `sep`: returns what precedes it and leaves the rest in `s`.
-std::string_view next_item(std::string_view& s, char sep) noexcept {
-  const auto at = s.find(sep);
-  const auto item = s.substr(0, at);
-  s = at == std::string_view::npos ? std::string_view{} : s.substr(at + 1);
-  return item;
-}
 
 // A qvalue in thousandths: "0", "0.5", "0.125", "1", "1.000" (RFC 9110 §12.4.2); -1 when
 // malformed.
@@ -58,8 +38,8 @@ int element_weight(std::string_view params) noexcept {
   int weight = 1000;
   while (!params.empty()) {
     std::string_view param = next_item(params, ';');
-    std::string_view name = trim(next_item(param, '='));
-    if (iequals(name, "q")) weight = parse_qvalue(trim(param));
+    std::string_view name = trim_ows(next_item(param, '='));
+    if (iequals(name, "q")) weight = parse_qvalue(trim_ows(param));
   }
   return weight;
 }
@@ -97,7 +77,7 @@ Encoding negotiate(std::string_view accept_encoding, std::span<const Encoding> o
   int star = -1;
   while (!accept_encoding.empty()) {
     std::string_view element = next_item(accept_encoding, ',');
-    const std::string_view coding = trim(next_item(element, ';'));
+    const std::string_view coding = trim_ows(next_item(element, ';'));
     if (coding.empty()) continue;  // lists may hold empty elements (RFC 9110 §5.6.1)
     const int weight = element_weight(element);
     if (weight < 0) continue;

@@ -101,27 +101,24 @@ void IoSource::on_events(std::uint32_t events, EventLoop& loop) noexcept {
 class EventLoop::Wakeup final : public detail::EpollEntry {
  public:
   Wakeup() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-    if (fd_ < 0) throw_errno("eventfd");
+    if (!fd_) throw_errno("eventfd");
   }
-  ~Wakeup() override { ::close(fd_); }
-  Wakeup(const Wakeup&) = delete;
-  Wakeup& operator=(const Wakeup&) = delete;
 
-  int fd() const noexcept { return fd_; }
+  int fd() const noexcept { return fd_.get(); }
   void notify() noexcept {
     if (!pending.exchange(true, std::memory_order_acq_rel)) {
       const std::uint64_t one = 1;
-      [[maybe_unused]] auto n = ::write(fd_, &one, sizeof one);
+      [[maybe_unused]] auto n = ::write(fd_.get(), &one, sizeof one);
     }
   }
   void on_events(std::uint32_t, EventLoop&) noexcept override {
     std::uint64_t value = 0;
-    [[maybe_unused]] auto n = ::read(fd_, &value, sizeof value);
+    [[maybe_unused]] auto n = ::read(fd_.get(), &value, sizeof value);
   }
   std::atomic<bool> pending{false};
 
  private:
-  int fd_;
+  UniqueFd fd_;
 };
 
 namespace {
@@ -156,7 +153,7 @@ EventLoop::EventLoop()
     : handle_(std::make_shared<LoopHandle>(*this)),
       epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)),
       now_(Clock::now()) {
-  if (epoll_fd_ < 0) throw_errno("epoll_create1");
+  if (!epoll_fd_) throw_errno("epoll_create1");
   ignore_sigpipe();
   wakeup_ = std::make_unique<Wakeup>();
   watch(wakeup_->fd(), *wakeup_, EPOLLIN);
@@ -174,7 +171,6 @@ EventLoop::~EventLoop() {
   running_loop = previous;
   while (ready_head_ != nullptr) unschedule(*ready_head_);
   while (!timers_.empty()) disarm(*timers_.front());
-  ::close(epoll_fd_);
 }
 
 EventLoop& EventLoop::current() noexcept {
@@ -220,7 +216,7 @@ void EventLoop::post(std::function<void()> fn) {
 void EventLoop::run_once() {
   std::array<epoll_event, max_events_per_poll> events;
   const int timeout = ready_head_ != nullptr ? 0 : poll_timeout_ms();
-  const int n = ::epoll_wait(epoll_fd_, events.data(), max_events_per_poll, timeout);
+  const int n = ::epoll_wait(epoll_fd_.get(), events.data(), max_events_per_poll, timeout);
   if (n < 0 && errno != EINTR) throw_errno("epoll_wait");
   now_ = Clock::now();
   // Only mark and queue here: no coroutine runs until every event of this batch is recorded,
@@ -373,18 +369,18 @@ void EventLoop::watch(int fd, detail::EpollEntry& entry, std::uint32_t events) {
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = &entry;
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) throw_errno("epoll_ctl(ADD)");
+  if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) throw_errno("epoll_ctl(ADD)");
 }
 
 void EventLoop::modify(int fd, detail::EpollEntry& entry, std::uint32_t events) {
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = &entry;
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0) throw_errno("epoll_ctl(MOD)");
+  if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, fd, &ev) != 0) throw_errno("epoll_ctl(MOD)");
 }
 
 void EventLoop::unwatch(int fd) noexcept {
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
 }
 
 }  // namespace wirekit

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <wirekit/core/error.hpp>
+#include <wirekit/core/fd.hpp>
 #include <wirekit/core/log.hpp>
 #include <wirekit/core/runtime.hpp>
 
@@ -85,13 +86,12 @@ class Runtime::SignalWatch final : public detail::EpollEntry {
     sigaddset(&set_, SIGTERM);
     if (on_reload_) sigaddset(&set_, SIGHUP);
     if (pthread_sigmask(SIG_BLOCK, &set_, &previous_) != 0) throw_errno("pthread_sigmask");
-    fd_ = ::signalfd(-1, &set_, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (fd_ < 0) throw_errno("signalfd");
-    runtime_.loop(0).watch(fd_, *this, EPOLLIN);
+    fd_.reset(::signalfd(-1, &set_, SFD_NONBLOCK | SFD_CLOEXEC));
+    if (!fd_) throw_errno("signalfd");
+    runtime_.loop(0).watch(fd_.get(), *this, EPOLLIN);
   }
   ~SignalWatch() override {
-    runtime_.loop(0).unwatch(fd_);
-    ::close(fd_);
+    runtime_.loop(0).unwatch(fd_.get());
     pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
   }
   SignalWatch(const SignalWatch&) = delete;
@@ -99,7 +99,7 @@ class Runtime::SignalWatch final : public detail::EpollEntry {
 
   void on_events(std::uint32_t, EventLoop&) noexcept override {
     signalfd_siginfo info{};
-    while (::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+    while (::read(fd_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
       const int signo = static_cast<int>(info.ssi_signo);
       if (signo == SIGHUP) {
         reload();
@@ -130,7 +130,7 @@ class Runtime::SignalWatch final : public detail::EpollEntry {
   std::function<void()> on_reload_;
   sigset_t set_{};
   sigset_t previous_{};
-  int fd_ = -1;
+  UniqueFd fd_;
 };
 
 // ---- Runtime ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <wirekit/core/fd.hpp>
 #include <wirekit/core/task_group.hpp>
 #include <wirekit/http/fetch.hpp>
 
@@ -15,11 +16,6 @@ namespace {
 class PartFile {
  public:
   explicit PartFile(std::filesystem::path part) : part_(std::move(part)) {}
-  PartFile(const PartFile&) = delete;
-  PartFile& operator=(const PartFile&) = delete;
-  ~PartFile() {
-    if (fd_ >= 0) ::close(fd_);
-  }
 
   std::uint64_t existing_size() const {
     std::error_code ec;
@@ -27,14 +23,13 @@ class PartFile {
     return ec ? 0 : size;
   }
   void open(bool append) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ =
-        ::open(part_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
-    if (fd_ < 0) throw_errno("open " + part_.string());
+    fd_.reset(::open(part_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC),
+                     0644));
+    if (!fd_) throw_errno("open " + part_.string());
   }
   void write(std::string_view data) {
     while (!data.empty()) {
-      const ssize_t n = ::write(fd_, data.data(), data.size());
+      const ssize_t n = ::write(fd_.get(), data.data(), data.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) throw_errno("write " + part_.string());
       data.remove_prefix(static_cast<std::size_t>(n));
@@ -42,14 +37,14 @@ class PartFile {
   }
   // Closes the file and gives it its final name.
   void complete(const std::filesystem::path& path) {
-    if (fd_ >= 0 && ::close(std::exchange(fd_, -1)) != 0) throw_errno("close " + part_.string());
+    if (!fd_.close()) throw_errno("close " + part_.string());
     std::filesystem::rename(part_, path);
   }
-  bool is_open() const noexcept { return fd_ >= 0; }
+  bool is_open() const noexcept { return fd_.valid(); }
 
  private:
   std::filesystem::path part_;
-  int fd_ = -1;
+  UniqueFd fd_;
 };
 
 // The total size in "Content-Range: bytes */N" or "bytes A-B/N".

@@ -170,14 +170,10 @@ std::string html_escape(std::string_view text) {
 
 // ---- Headers ------------------------------------------------------------------------------
 
-namespace {
-
-bool is_framing(std::string_view name) noexcept {
+bool Headers::is_framing_field(std::string_view name) noexcept {
   return iequals(name, "connection") || iequals(name, "content-length") ||
          iequals(name, "transfer-encoding");
 }
-
-}  // namespace
 
 void Headers::Iterator::load() noexcept {
   const std::size_t eol = rest_.find("\r\n");
@@ -211,7 +207,7 @@ void Headers::add(std::string_view name, std::string_view value) {
                 "header " + std::string(name) + ": value holds a line break or control character");
   }
   lines_.append(name).append(": ").append(value).append("\r\n");
-  framing_ = framing_ || is_framing(name);
+  framing_ = framing_ || is_framing_field(name);
 }
 
 void Headers::remove(std::string_view name) noexcept {

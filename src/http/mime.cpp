@@ -2,6 +2,7 @@
 #include <array>
 #include <utility>
 
+#include <wirekit/core/ascii.hpp>
 #include <wirekit/http/static_files.hpp>
 
 namespace wirekit::http {
@@ -62,10 +63,6 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 48> types{{
 
 static_assert(std::is_sorted(types.begin(), types.end()));
 
-char lower(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
 }  // namespace
 
 std::string_view mime_type(std::string_view filename) noexcept {
@@ -77,7 +74,7 @@ std::string_view mime_type(std::string_view filename) noexcept {
   char ext[16];
   const std::string_view raw = filename.substr(dot + 1);
   if (raw.size() >= sizeof ext) return "application/octet-stream";
-  for (std::size_t i = 0; i < raw.size(); ++i) ext[i] = lower(raw[i]);
+  for (std::size_t i = 0; i < raw.size(); ++i) ext[i] = ascii::to_lower(raw[i]);
   const std::string_view key(ext, raw.size());
   const auto it =
       std::lower_bound(types.begin(), types.end(), key,

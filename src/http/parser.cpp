@@ -28,10 +28,6 @@ bool is_target_char(unsigned char c) noexcept {
   return c > 0x20 && c < 0x7f;
 }
 
-char lower(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
 ParseResult fail(ParseError& error, int status, std::string_view reason) noexcept {
   error = ParseError{status, reason};
   return ParseResult::error;
@@ -125,18 +121,6 @@ bool parse_headers(std::string_view lines, std::span<Header> storage, const Limi
   return true;
 }
 
-// Calls fn with each non-empty, trimmed element of a comma-separated list.
-template <class Fn>
-void for_each_item(std::string_view list, Fn fn) {
-  while (true) {
-    const std::size_t comma = list.find(',');
-    const std::string_view item = trim_ows(list.substr(0, comma));
-    if (!item.empty()) fn(item);
-    if (comma == std::string_view::npos) return;
-    list.remove_prefix(comma + 1);
-  }
-}
-
 // A Content-Length value: digits only, no overflow; "42, 42" (a list of equal values) is one.
 bool parse_content_length(std::string_view value, std::optional<std::uint64_t>& length,
                           ParseError& error) noexcept {
@@ -178,7 +162,7 @@ bool parse_framing(std::span<const Header> headers, int minor_version, bool requ
       if (!parse_content_length(h.value, f.content_length, error)) return false;
     } else if (iequals(h.name, "transfer-encoding")) {
       transfer_encoding = true;
-      for_each_item(h.value, [&](std::string_view coding) {
+      ascii::for_each_list_item(h.value, [&](std::string_view coding) {
         chunked_last = iequals(coding, "chunked");
         chunked_count += chunked_last ? 1 : 0;
         other_codings += chunked_last ? 0 : 1;
@@ -277,26 +261,6 @@ std::optional<std::string_view> find_header(std::span<const Header> headers,
 
 bool is_token_char(unsigned char c) noexcept {
   return token_table[c];
-}
-
-std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-bool list_contains(std::string_view value, std::string_view token) noexcept {
-  bool found = false;
-  for_each_item(value, [&](std::string_view item) { found = found || iequals(item, token); });
-  return found;
 }
 
 std::optional<std::string_view> RequestHead::header(std::string_view name) const noexcept {

@@ -396,10 +396,7 @@ Task<void> Server::Connection::send_response(const RequestHead& head, Response& 
     out += response.headers.wire();
   } else {
     for (const auto [name, value] : response.headers) {
-      if (iequals(name, "connection") || iequals(name, "content-length") ||
-          iequals(name, "transfer-encoding")) {
-        continue;  // framing is the server's to say
-      }
+      if (Headers::is_framing_field(name)) continue;  // framing is the server's to say
       out.append(name).append(": ").append(value).append("\r\n");
     }
   }
@@ -460,7 +457,7 @@ Task<void> Server::Connection::flush() {
 
 Task<void> Server::Connection::send_file(const Response::FileBody& file) {
   if (auto* socket = dynamic_cast<net::SocketStream*>(&stream_)) {
-    co_await socket->send_file(*file.fd, static_cast<off_t>(file.offset),
+    co_await socket->send_file(file.fd->get(), static_cast<off_t>(file.offset),
                                static_cast<std::size_t>(file.length));
     co_return;
   }
@@ -469,8 +466,9 @@ Task<void> Server::Connection::send_file(const Response::FileBody& file) {
   std::uint64_t offset = file.offset;
   std::uint64_t rest = file.length;
   while (rest > 0) {
-    const ssize_t n = ::pread(*file.fd, chunk.data(), std::min<std::uint64_t>(rest, chunk.size()),
-                              static_cast<off_t>(offset));
+    const ssize_t n =
+        ::pread(file.fd->get(), chunk.data(), std::min<std::uint64_t>(rest, chunk.size()),
+                static_cast<off_t>(offset));
     if (n <= 0) throw Error(errc::unexpected_eof, "file shrank while being sent");
     co_await stream_.write(std::string_view(chunk.data(), static_cast<std::size_t>(n)));
     offset += static_cast<std::uint64_t>(n);

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <wirekit/codec.hpp>
+#include <wirekit/core/ascii.hpp>
+#include <wirekit/core/fd.hpp>
 #include <wirekit/core/log.hpp>
 #include <wirekit/http/date.hpp>
 #include <wirekit/http/static_files.hpp>
@@ -23,17 +25,14 @@ namespace wirekit::http {
 
 namespace {
 
-using Fd = std::shared_ptr<const int>;
+using Fd = std::shared_ptr<const UniqueFd>;
 
-Fd adopt(int fd) {
-  return Fd(new int(fd), [](const int* p) {
-    ::close(*p);
-    delete p;
-  });
+Fd share(UniqueFd fd) {
+  return std::make_shared<const UniqueFd>(std::move(fd));
 }
 
 // Opens `relative` below `root` so that neither ".." nor a symbolic link can leave the root.
-int open_beneath(int root, const std::string& relative) noexcept {
+UniqueFd open_beneath(int root, const std::string& relative) noexcept {
   open_how how{};
   // O_NONBLOCK: opening a FIFO must not wait for a writer (it is then refused as not a file).
   how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
@@ -43,7 +42,7 @@ int open_beneath(int root, const std::string& relative) noexcept {
   do {
     fd = ::syscall(SYS_openat2, root, path, &how, sizeof how);
   } while (fd < 0 && errno == EINTR);
-  return static_cast<int>(fd);
+  return UniqueFd(static_cast<int>(fd));
 }
 
 // "docs/a b.txt" from the decoded route parameter; nullopt for anything that could name a file
@@ -80,16 +79,10 @@ std::string make_etag(const struct stat& st, std::string_view variant = {}) {
 bool none_match_hits(std::string_view header, std::string_view etag) {
   if (header == "*") return true;
   bool hit = false;
-  std::string_view rest = header;
-  while (!rest.empty() && !hit) {
-    const std::size_t comma = rest.find(',');
-    std::string_view tag = rest.substr(0, comma);
-    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
-    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+  ascii::for_each_list_item(header, [&](std::string_view tag) {
     if (tag.starts_with("W/")) tag.remove_prefix(2);
-    hit = tag == etag;
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-  }
+    hit = hit || tag == etag;
+  });
   return hit;
 }
 
@@ -148,10 +141,7 @@ std::string format_size(std::uint64_t n) {
 
 struct StaticFiles::Shared {
   StaticOptions options;
-  int root = -1;
-  ~Shared() {
-    if (root >= 0) ::close(root);
-  }
+  UniqueFd root;
 };
 
 namespace {
@@ -230,8 +220,8 @@ Response not_found() {
 StaticFiles::StaticFiles(StaticOptions options) : shared_(std::make_shared<Shared>()) {
   shared_->options = std::move(options);
   const std::string root = shared_->options.root.string();
-  shared_->root = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (shared_->root < 0) throw_errno(fmt::format("static files root '{}'", root));
+  shared_->root.reset(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!shared_->root) throw_errno(fmt::format("static files root '{}'", root));
 }
 
 namespace {
@@ -240,7 +230,7 @@ class Serve {
  public:
   Serve(const StaticFiles::Shared& shared, Request& request)
       : o_(shared.options),
-        root_(shared.root),
+        root_(shared.root.get()),
         request_(request),
         cache_(EventLoop::current().service<StaticCache>()),
         key_prefix_(fmt::format("{}:", static_cast<const void*>(&shared))) {}
@@ -249,14 +239,14 @@ class Serve {
 
  private:
   struct Opened {
-    int fd = -1;  // owned unless served from the cache
+    UniqueFd fd;  // open unless served from the cache
     struct stat st {};
     StaticCache::Entry* cached = nullptr;
   };
   // Opens (or finds fresh in the cache) `relative`; errno-style failure in `error`.
   bool open(const std::string& relative, Opened& out, int& error);
   Response serve_file(const std::string& relative, Opened file);
-  Response listing(const std::string& relative, int dir_fd);
+  Response listing(const std::string& relative, UniqueFd dir);
   std::optional<Response> precompressed(const std::string& relative, std::string_view type);
   bool not_modified(std::string_view etag, std::time_t mtime) const;
 
@@ -275,18 +265,17 @@ bool Serve::open(const std::string& relative, Opened& out, int& error) {
     out.cached = entry;
     return true;
   }
-  const int fd = open_beneath(root_, relative);
-  if (fd < 0) {
+  UniqueFd fd = open_beneath(root_, relative);
+  if (!fd) {
     error = errno;
     if (entry != nullptr) cache_.erase(key);
     return false;
   }
-  if (::fstat(fd, &out.st) != 0) {
+  if (::fstat(fd.get(), &out.st) != 0) {
     error = errno;
-    ::close(fd);
     return false;
   }
-  out.fd = fd;
+  out.fd = std::move(fd);
   if (entry != nullptr) {
     if (same_file(entry->st, out.st)) {
       entry->checked = Clock::now();
@@ -313,7 +302,6 @@ Response Serve::run() {
   if (S_ISDIR(file.st.st_mode)) {
     if (!trailing_slash) {
       // "/docs" → "/docs/": relative links in the page must resolve inside the directory.
-      if (file.fd >= 0) ::close(file.fd);
       Response r(301);
       std::string location = std::string(request_.path()) + "/";
       if (!request_.query_string().empty()) location += "?" + std::string(request_.query_string());
@@ -325,23 +313,15 @@ Response Serve::run() {
       Opened index_file;
       int index_error = 0;
       if (open(index, index_file, index_error) && S_ISREG(index_file.st.st_mode)) {
-        if (file.fd >= 0) ::close(file.fd);
-        return serve_file(index, index_file);
+        return serve_file(index, std::move(index_file));
       }
-      if (index_file.fd >= 0) ::close(index_file.fd);
     }
-    if (!o_.listing) {
-      if (file.fd >= 0) ::close(file.fd);
-      return Response::error(403, "directory listing is off");
-    }
-    if (file.fd < 0) file.fd = open_beneath(root_, *relative);
-    return listing(*relative, file.fd);
+    if (!o_.listing) return Response::error(403, "directory listing is off");
+    if (!file.fd) file.fd = open_beneath(root_, *relative);
+    return listing(*relative, std::move(file.fd));
   }
-  if (!S_ISREG(file.st.st_mode) || trailing_slash) {  // "file.txt/" names no directory
-    if (file.fd >= 0) ::close(file.fd);
-    return not_found();
-  }
-  return serve_file(*relative, file);
+  if (!S_ISREG(file.st.st_mode) || trailing_slash) return not_found();  // "file.txt/": no dir
+  return serve_file(*relative, std::move(file));
 }
 
 bool Serve::not_modified(std::string_view etag, std::time_t mtime) const {
@@ -365,29 +345,26 @@ std::optional<Response> Serve::precompressed(const std::string& relative, std::s
   Opened file;
   int error = 0;
   if (!open(sibling, file, error)) return std::nullopt;
-  if (!S_ISREG(file.st.st_mode)) {
-    if (file.fd >= 0) ::close(file.fd);
-    return std::nullopt;
-  }
+  if (!S_ISREG(file.st.st_mode)) return std::nullopt;
   // The sibling is its own representation: its validators are its own.
   Response r(200);
   r.headers.set("Vary", "Accept-Encoding");
   r.headers.set("ETag", make_etag(file.st, codec::to_string(chosen)));
   r.headers.set("Last-Modified", format_http_date(file.st.st_mtim.tv_sec));
   if (not_modified(*r.headers.get("etag"), file.st.st_mtim.tv_sec)) {
-    if (file.fd >= 0) ::close(file.fd);
     r.status = 304;
     return r;
   }
   r.headers.set("Content-Type", std::string(type));
   r.headers.set("Content-Encoding", codec::to_string(chosen));
-  if (file.fd < 0) file.fd = open_beneath(root_, sibling);
-  r.file = Response::FileBody{adopt(file.fd), 0, static_cast<std::uint64_t>(file.st.st_size)};
+  if (!file.fd) file.fd = open_beneath(root_, sibling);
+  r.file =
+      Response::FileBody{share(std::move(file.fd)), 0, static_cast<std::uint64_t>(file.st.st_size)};
   return r;
 }
 
 Response Serve::serve_file(const std::string& relative, Opened file) {
-  Fd owned = file.fd >= 0 ? adopt(file.fd) : nullptr;
+  Fd owned = file.fd ? share(std::move(file.fd)) : nullptr;
   const auto size = static_cast<std::uint64_t>(file.st.st_size);
   const std::string_view type = mime_type(relative);
   const std::string etag = make_etag(file.st);
@@ -433,8 +410,8 @@ Response Serve::serve_file(const std::string& relative, Opened file) {
   if (file.cached != nullptr) {
     content = &file.cached->content;
   } else if (small) {
-    if (!owned) owned = adopt(open_beneath(root_, relative));
-    content = &cache_.put(key, file.st, read_all(*owned, size), o_.cache_bytes).content;
+    if (!owned) owned = share(open_beneath(root_, relative));
+    content = &cache_.put(key, file.st, read_all(owned->get(), size), o_.cache_bytes).content;
   }
 
   if (range_applies) {
@@ -467,8 +444,8 @@ Response Serve::serve_file(const std::string& relative, Opened file) {
       const std::string variant_key = key + '\0' + codec::to_string(chosen);
       StaticCache::Entry* variant = cache_.find(variant_key);
       if (variant == nullptr || !same_file(variant->st, file.st)) {
-        if (content == nullptr && !owned) owned = adopt(open_beneath(root_, relative));
-        const std::string plain = content != nullptr ? *content : read_all(*owned, size);
+        if (content == nullptr && !owned) owned = share(open_beneath(root_, relative));
+        const std::string plain = content != nullptr ? *content : read_all(owned->get(), size);
         variant = &cache_.put(
             variant_key, file.st,
             codec::compress(chosen, std::as_bytes(std::span(plain.data(), plain.size()))),
@@ -483,19 +460,21 @@ Response Serve::serve_file(const std::string& relative, Opened file) {
   if (content != nullptr) {
     r.body = *content;
   } else {
-    if (!owned) owned = adopt(open_beneath(root_, relative));
+    if (!owned) owned = share(open_beneath(root_, relative));
     r.file = Response::FileBody{owned, 0, size};
   }
   return r;
 }
 
-Response Serve::listing(const std::string& relative, int dir_fd) {
-  if (dir_fd < 0) return not_found();
-  DIR* dir = ::fdopendir(dir_fd);
-  if (dir == nullptr) {
-    ::close(dir_fd);
-    return Response::error(403);
-  }
+Response Serve::listing(const std::string& relative, UniqueFd dir_fd) {
+  if (!dir_fd) return not_found();
+  struct CloseDir {
+    void operator()(DIR* d) const noexcept { ::closedir(d); }
+  };
+  const std::unique_ptr<DIR, CloseDir> dir(::fdopendir(dir_fd.get()));
+  if (!dir) return Response::error(403);
+  // The stream owns the descriptor now: closedir closes it.
+  static_cast<void>(dir_fd.release());
   struct Item {
     std::string name;
     bool directory;
@@ -503,16 +482,15 @@ Response Serve::listing(const std::string& relative, int dir_fd) {
     std::time_t mtime;
   };
   std::vector<Item> items;
-  while (const dirent* e = ::readdir(dir)) {
+  while (const dirent* e = ::readdir(dir.get())) {
     const std::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
     struct stat st {};
     // The entry itself, not what a link points to: a link may lead outside the root.
-    if (::fstatat(::dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (::fstatat(::dirfd(dir.get()), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     items.push_back({std::string(name), S_ISDIR(st.st_mode), static_cast<std::uint64_t>(st.st_size),
                      st.st_mtim.tv_sec});
   }
-  ::closedir(dir);
   std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
     return a.directory != b.directory ? a.directory : a.name < b.name;
   });

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 
+#include <wirekit/core/ascii.hpp>
 #include <wirekit/core/error.hpp>
 #include <wirekit/http/message.hpp>
 #include <wirekit/http/url.hpp>
@@ -17,10 +18,6 @@ namespace {
   const std::string shown(text.substr(0, 200));
   throw Error(errc::invalid_argument, "invalid URL '" + shown + (text.size() > 200 ? "...'" : "'") +
                                           ": " + std::string(reason));
-}
-
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
 }
 
 // The path and query as a request line can carry them: pchar, "/" and "?" stay, and so does
@@ -73,12 +70,11 @@ bool has_scheme(std::string_view reference) {
 
 Url Url::parse(std::string_view text) {
   const std::string_view original = text;
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  text = ascii::trim_ows(text);
   const auto scheme_end = text.find("://");
   if (scheme_end == std::string_view::npos) invalid(original, "no scheme (http:// or https://)");
   Url url;
-  for (char c : text.substr(0, scheme_end)) url.scheme += lower(c);
+  url.scheme = ascii::to_lower(text.substr(0, scheme_end));
   if (url.scheme != "http" && url.scheme != "https") {
     invalid(original, "scheme '" + url.scheme + "' is not http or https");
   }
@@ -96,7 +92,7 @@ Url Url::parse(std::string_view text) {
   if (authority.starts_with('[')) {
     const auto close = authority.find(']');
     if (close == std::string_view::npos) invalid(original, "unterminated IPv6 literal");
-    for (char c : authority.substr(1, close - 1)) url.host += lower(c);
+    url.host = ascii::to_lower(authority.substr(1, close - 1));
     const std::string_view after = authority.substr(close + 1);
     if (!after.empty() && after.front() != ':') invalid(original, "junk after the IPv6 literal");
     if (!after.empty()) port_text = after.substr(1);
@@ -114,7 +110,7 @@ Url Url::parse(std::string_view text) {
       if (!(std::isalnum(u) || c == '-' || c == '.' || c == '_')) {
         invalid(original, "invalid character in the host name");
       }
-      url.host += lower(c);
+      url.host += ascii::to_lower(c);
     }
   }
   if (url.host.empty()) invalid(original, "no host");

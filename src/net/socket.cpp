@@ -229,7 +229,7 @@ bool Listener::Accept::step() noexcept {
         ::accept4(listener_.core_->fd, peer_.native(), &size, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
       peer_.set_native_size(size);
-      fd_ = fd;
+      fd_.reset(fd);
       return true;
     }
     // The connection died in the backlog; the next one may be fine.
@@ -240,7 +240,7 @@ bool Listener::Accept::step() noexcept {
 
 std::pair<int, SocketAddress> Listener::Accept::await_resume() {
   rethrow_failure();
-  return {std::exchange(fd_, -1), peer_};
+  return {fd_.release(), peer_};
 }
 
 std::string Listener::Accept::describe() const {

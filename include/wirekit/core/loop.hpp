@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include <wirekit/core/fd.hpp>
+
 namespace wirekit {
 
 class EventLoop;
@@ -237,7 +239,7 @@ class EventLoop {
 
   class Wakeup;
   std::shared_ptr<LoopHandle> handle_;
-  int epoll_fd_ = -1;
+  UniqueFd epoll_fd_;
   std::unique_ptr<Wakeup> wakeup_;
   Clock::time_point now_;
   detail::Waiter* ready_head_ = nullptr;

@@ -113,8 +113,11 @@ class Headers {
 
   // The fields as sent, "Name: value\r\n" each.
   std::string_view wire() const noexcept { return lines_; }
-  // True when a field the server owns (Connection, Content-Length, Transfer-Encoding) is set.
+  // True when a field the server owns (is_framing_field) is set.
   bool has_framing_fields() const noexcept { return framing_; }
+  // Connection, Content-Length and Transfer-Encoding, in any case: the fields that frame a
+  // message on the connection, which the server writes itself.
+  static bool is_framing_field(std::string_view name) noexcept;
 
  private:
   std::string lines_;
@@ -196,7 +199,7 @@ class Response {
   // A range of an open file, sent with sendfile(2). The descriptor is shared so a cached file
   // can serve many responses.
   struct FileBody {
-    std::shared_ptr<const int> fd;
+    std::shared_ptr<const UniqueFd> fd;
     std::uint64_t offset = 0;
     std::uint64_t length = 0;
   };

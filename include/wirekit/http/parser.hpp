@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include <wirekit/core/ascii.hpp>
+
 namespace wirekit::http {
 
 struct Header {
@@ -140,12 +142,10 @@ class BodyDecoder {
 
 // True for the bytes of a token (RFC 9110 §5.6.2): method names, header names.
 bool is_token_char(unsigned char c) noexcept;
-// `s` without the spaces and tabs around it (RFC 9110 OWS).
-std::string_view trim_ows(std::string_view s) noexcept;
-// ASCII case-insensitive equality, for header names and tokens.
-bool iequals(std::string_view a, std::string_view b) noexcept;
-// True when the comma-separated list `value` holds `token` (case-insensitive), as in
-// "Connection: keep-alive, Upgrade".
-bool list_contains(std::string_view value, std::string_view token) noexcept;
+// The ASCII helpers header names and tokens are read with, under the names HTTP code has
+// always used (wirekit/core/ascii.hpp).
+using ascii::iequals;
+using ascii::list_contains;
+using ascii::trim_ows;
 
 }  // namespace wirekit::http

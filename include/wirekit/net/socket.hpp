@@ -125,7 +125,7 @@ class Listener {
     bool step() noexcept override;
     std::string describe() const override;
     Listener& listener_;
-    int fd_ = -1;
+    UniqueFd fd_;  // closed if the accepting task is destroyed before it resumes
     SocketAddress peer_;
   };
   [[nodiscard]] Accept accept_socket() noexcept { return Accept(*this); }

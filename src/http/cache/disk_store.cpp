@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <wirekit/core/error.hpp>
+#include <wirekit/core/fd.hpp>
 
 #include "cache/policy.hpp"
 
@@ -42,20 +43,6 @@ bool write_all(int fd, std::string_view data) noexcept {
   }
   return true;
 }
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
 
 void remove_file(const fs::path& path) noexcept {
   std::error_code ignored;
@@ -159,9 +146,8 @@ void DiskStore::before_file_io() const {
 // truncated, grown, or not ours — is removed: it would never read better.
 std::optional<Entry> DiskStore::read(const fs::path& path, Part part) {
   before_file_io();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  const FileDescriptor file(fd);
+  const UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file) return std::nullopt;
   auto entry = decode(file.get(), part);
   if (!entry) remove_file(path);
   return entry;
@@ -199,11 +185,11 @@ void DiskStore::write(const fs::path& path, const Entry& entry) {
                                          temporaries.fetch_add(1, std::memory_order_relaxed));
   before_file_io();
   // 0600: a private cache holds what one user fetched.
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return;
-  bool written = write_all(fd, encoded->prefix) && write_all(fd, encoded->head) &&
-                 write_all(fd, encoded->tail) && write_all(fd, entry.response.body);
-  written = ::close(fd) == 0 && written;
+  UniqueFd file(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!file) return;
+  bool written = write_all(file.get(), encoded->prefix) && write_all(file.get(), encoded->head) &&
+                 write_all(file.get(), encoded->tail) && write_all(file.get(), entry.response.body);
+  written = file.close() && written;
   if (!written || ::rename(temporary.c_str(), path.c_str()) != 0) remove_file(temporary);
 }
 

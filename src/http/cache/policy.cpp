@@ -7,6 +7,7 @@
 #include <ctime>
 #include <vector>
 
+#include <wirekit/core/ascii.hpp>
 #include <wirekit/http/date.hpp>
 #include <wirekit/http/parser.hpp>
 
@@ -25,28 +26,10 @@ constexpr Seconds max_delta_seconds{2147483648};
 
 // ---- Field values --------------------------------------------------------------------------
 
-bool is_space(char c) noexcept {
-  return c == ' ' || c == '\t';
-}
-
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // The non-empty members of a comma-separated list, trimmed.
 std::vector<std::string_view> list_members(std::string_view value) {
   std::vector<std::string_view> out;
-  while (!value.empty()) {
-    const std::size_t comma = value.find(',');
-    const std::string_view member = trim_ows(value.substr(0, comma));
-    if (!member.empty()) out.push_back(member);
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
+  ascii::for_each_list_item(value, [&](std::string_view member) { out.push_back(member); });
   return out;
 }
 
@@ -64,7 +47,7 @@ std::optional<std::string> vary_value(const Headers& request, std::string_view n
       if (!out->empty()) *out += ", ";
       bool in_space = false;
       for (const char c : member) {
-        if (is_space(c)) {
+        if (ascii::is_ows(c)) {
           in_space = true;
           continue;
         }
@@ -88,7 +71,7 @@ std::optional<std::vector<std::string>> vary_fields(const Headers& response) {
     if (!iequals(field, "vary")) continue;
     for (const std::string_view member : list_members(value)) {
       if (member == "*") return std::nullopt;
-      std::string name = ascii_lower(member);
+      std::string name = ascii::to_lower(member);
       if (std::find(names.begin(), names.end(), name) == names.end()) {
         names.push_back(std::move(name));
       }
@@ -165,7 +148,7 @@ void CacheControl::apply(std::string_view directive, std::optional<std::string_v
 void CacheControl::parse(std::string_view value) {
   std::size_t at = 0;
   const auto skip_space = [&] {
-    while (at < value.size() && is_space(value[at])) ++at;
+    while (at < value.size() && ascii::is_ows(value[at])) ++at;
   };
   while (at < value.size()) {
     skip_space();
@@ -187,7 +170,7 @@ void CacheControl::parse(std::string_view value) {
         argument = unquoted;
       } else {
         const std::size_t arg_start = at;
-        while (at < value.size() && value[at] != ',' && !is_space(value[at])) ++at;
+        while (at < value.size() && value[at] != ',' && !ascii::is_ows(value[at])) ++at;
         argument = value.substr(arg_start, at - arg_start);
       }
     }

@@ -1,9 +1,9 @@
 #include "client/cookie_jar.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <optional>
 
+#include <wirekit/core/ascii.hpp>
 #include <wirekit/http/date.hpp>
 #include <wirekit/http/parser.hpp>
 
@@ -52,9 +52,7 @@ std::optional<Cookie> parse_set_cookie(std::string_view value, const Url& url) {
     const std::string_view arg =
         aeq == std::string_view::npos ? "" : trim_ows(attribute.substr(aeq + 1));
     if (iequals(name, "Domain") && !arg.empty()) {
-      std::string domain(arg.starts_with('.') ? arg.substr(1) : arg);
-      std::transform(domain.begin(), domain.end(), domain.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      std::string domain = ascii::to_lower(arg.starts_with('.') ? arg.substr(1) : arg);
       if (!domain_matches(url.host, domain)) return std::nullopt;  // §5.3 step 6
       cookie.domain = std::move(domain);
       cookie.host_only = false;

@@ -14,13 +14,10 @@ constexpr std::string_view claims_attribute = "jwt.claims";
 // The token of "Authorization: Bearer <token>" (RFC 6750 §2.1), or empty.
 std::string_view bearer_token(std::optional<std::string_view> authorization) {
   if (!authorization) return {};
-  std::string_view value = *authorization;
+  const std::string_view value = *authorization;
   const auto space = value.find(' ');
   if (space == std::string_view::npos || !iequals(value.substr(0, space), "Bearer")) return {};
-  value.remove_prefix(space);
-  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  return value;
+  return trim_ows(value.substr(space));
 }
 
 // 401 with a Bearer challenge; `error` and `description` only when a token was offered.

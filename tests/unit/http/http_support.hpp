@@ -92,7 +92,7 @@ inline std::string body_of(const Response& r) {
   std::string out(static_cast<std::size_t>(r.file->length), '\0');
   std::size_t got = 0;
   while (got < out.size()) {
-    const ssize_t n = ::pread(*r.file->fd, out.data() + got, out.size() - got,
+    const ssize_t n = ::pread(r.file->fd->get(), out.data() + got, out.size() - got,
                               static_cast<off_t>(r.file->offset + got));
     if (n <= 0) break;
     got += static_cast<std::size_t>(n);

@@ -59,7 +59,7 @@ Task<Response> not_modified(Request&) {
 Task<Response> file_body(Request&) {
   Response r(200);
   r.headers.set("Content-Type", "text/plain");
-  r.file = Response::FileBody{std::make_shared<const int>(-1), 0, 5000};
+  r.file = Response::FileBody{std::make_shared<const UniqueFd>(), 0, 5000};
   co_return r;
 }
 Task<Response> strong_etag(Request&) {

@@ -5,6 +5,10 @@
 //   server.use(http::access_log(http::LogFormat::combined, print_line))
 //         .use(http::rate_limit(limiter))
 //         .use(http::compression());
+//
+// Thread-safety: a Server runs one Middleware value on every loop at once. The ones here keep no
+// mutable state of their own; what they are given must be safe to call from several threads: the
+// access log's `sink` (a LogSink is), the blocker and the limiter (they are).
 #pragma once
 
 #include <chrono>

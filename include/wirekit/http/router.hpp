@@ -9,6 +9,10 @@
 // 404; a path some route matches with other methods gets 405 with Allow. HEAD is served by GET
 // routes (without the body); OPTIONS on a known path answers 204 with Allow unless a route takes
 // it.
+//
+// Thread-safety: add routes before serving. A serving Server only reads its router, from every
+// loop at once, so one handler may run on several threads concurrently: what it captures by
+// reference must be thread-safe, or kept per loop (a LoopService).
 #pragma once
 
 #include <array>

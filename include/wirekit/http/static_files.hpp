@@ -10,6 +10,10 @@
 // becomes a separator), segments that are "..", ".", or hold NUL or a backslash are refused,
 // and files are opened with openat2(RESOLVE_BENEATH), so neither ".." nor a symbolic link can
 // lead out of the root.
+//
+// Thread-safety: one StaticFiles may serve on every loop at once. Its options and root directory
+// are fixed at construction; the in-memory cache of small files and compressed variants is per
+// loop, so loops share no lock.
 #pragma once
 
 #include <chrono>

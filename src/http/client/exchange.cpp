@@ -22,6 +22,21 @@ bool is_redirect(int status) {
 
 namespace {
 
+// Reads from `in` until it holds a whole response head and parses it into `head` (its fields in
+// `fields`); the head's bytes stay buffered. Returns `complete`, `error` (with `error` saying
+// why) or `incomplete` when the peer closed first.
+Task<ParseResult> read_response_head(net::BufferedStream& in, ResponseHead& head,
+                                     std::span<Header> fields, Duration timeout,
+                                     ParseError& error) {
+  std::size_t scanned = 0;
+  for (;;) {
+    const ParseResult result =
+        parse_response(in.buffered(), head, fields, response_limits, scanned, error);
+    if (result != ParseResult::incomplete) co_return result;
+    if (!co_await in.fill(response_limits.max_header_bytes, timeout)) co_return result;
+  }
+}
+
 // Asks the proxy at the other end of `transport` for a tunnel to `target` (RFC 9110 §9.3.6);
 // afterwards the stream returned carries bytes to and from the target, starting with any the
 // proxy sent past its answer.
@@ -36,14 +51,10 @@ Task<std::unique_ptr<net::Stream>> open_tunnel(std::unique_ptr<net::Stream> tran
   co_await in->write(request).timeout(timeout);
   std::vector<Header> fields(response_limits.max_headers);
   ResponseHead head;
-  std::size_t scanned = 0;
   ParseError error;
-  ParseResult result;
-  while ((result = parse_response(in->buffered(), head, fields, response_limits, scanned, error)) ==
-         ParseResult::incomplete) {
-    if (!co_await in->fill(response_limits.max_header_bytes, timeout)) {
-      throw Error(errc::unexpected_eof, "the proxy closed the connection on CONNECT");
-    }
+  const ParseResult result = co_await read_response_head(*in, head, fields, timeout, error);
+  if (result == ParseResult::incomplete) {
+    throw Error(errc::unexpected_eof, "the proxy closed the connection on CONNECT");
   }
   if (result == ParseResult::error) {
     throw Error(errc::protocol_error, "malformed answer to CONNECT: " + std::string(error.reason));
@@ -137,20 +148,17 @@ Task<bool> exchange_on(Session::State& state, Connection& connection, const Atte
 
   ResponseHead parsed;
   for (;;) {  // skip 1xx interim answers (100 Continue, 103 Early Hints)
-    std::size_t scanned = 0;
     ParseError error;
-    ParseResult result;
-    while ((result = parse_response(in.buffered(), parsed, connection.fields, response_limits,
-                                    scanned, error)) == ParseResult::incomplete) {
-      if (!co_await in.fill(response_limits.max_header_bytes, a.timeouts.read)) {
-        if (in.empty() && !answer_started) {
-          throw Error(errc::unexpected_eof, "the server closed the connection without answering");
-        }
-        throw Error(errc::unexpected_eof, "the server closed the connection mid-header");
-      }
-      answer_started = true;
+    const ParseResult result =
+        co_await read_response_head(in, parsed, connection.fields, a.timeouts.read, error);
+    // A head's bytes are only consumed once it is whole: an empty buffer means none came.
+    if (result == ParseResult::incomplete && in.empty() && !answer_started) {
+      throw Error(errc::unexpected_eof, "the server closed the connection without answering");
     }
     answer_started = true;
+    if (result == ParseResult::incomplete) {
+      throw Error(errc::unexpected_eof, "the server closed the connection mid-header");
+    }
     if (result == ParseResult::error) {
       throw Error(errc::protocol_error, "malformed response from " + a.url.authority() + ": " +
                                             std::string(error.reason));

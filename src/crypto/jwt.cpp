@@ -2,10 +2,10 @@
 #include <cmath>
 
 #include <wirekit/codec.hpp>
+#include <wirekit/codec/python_json.hpp>
 #include <wirekit/crypto/jwt.hpp>
 
 #include "jwt_key.hpp"
-#include "python_json.hpp"
 
 namespace wirekit::crypto::jwt {
 namespace {
@@ -16,7 +16,7 @@ constexpr std::string_view algorithm_names[] = {"HS256", "HS384", "HS512", "RS25
 
 std::string segment(const Json& value) {
   std::string text;
-  detail::append_python_json(text, value);
+  codec::append_python_json(text, value, {.item_separator = ",", .key_separator = ":"});
   return codec::base64url_encode(text);
 }
 

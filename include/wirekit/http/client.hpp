@@ -35,10 +35,27 @@
 #include <wirekit/core/time.hpp>
 #include <wirekit/http/cache.hpp>
 #include <wirekit/http/message.hpp>
+#include <wirekit/http/parser.hpp>
 #include <wirekit/http/url.hpp>
+#include <wirekit/net/buffered_stream.hpp>
 #include <wirekit/tls/context.hpp>
 
 namespace wirekit::http {
+
+// Reads from `in` until it holds a whole response head and parses it into `head` (its fields
+// in `fields`); the head's bytes stay buffered. Returns `complete`, `error` (`error` says why)
+// or `incomplete` when the peer closed first. The client's own loop, for protocols that begin
+// with an HTTP exchange (a WebSocket handshake).
+Task<ParseResult> read_response_head(net::BufferedStream& in, ResponseHead& head,
+                                     std::span<Header> fields, Duration timeout,
+                                     ParseError& error);
+
+// Asks the HTTP proxy at the other end of `transport` for a tunnel to `target` (CONNECT, RFC
+// 9110 §9.3.6), within `timeout`; the stream returned then carries bytes to and from the
+// target, starting with any the proxy sent past its answer. Throws Error(errc::protocol_error)
+// when the proxy refuses, naming its answer.
+Task<std::unique_ptr<net::Stream>> open_tunnel(std::unique_ptr<net::Stream> transport,
+                                               const Url& target, Duration timeout);
 
 struct ClientResponse {
   int status = 0;

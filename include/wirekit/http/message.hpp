@@ -16,6 +16,7 @@
 #include <wirekit/core.hpp>
 #include <wirekit/http/parser.hpp>
 #include <wirekit/net/address.hpp>
+#include <wirekit/net/buffered_stream.hpp>
 #include <wirekit/net/stream.hpp>
 
 namespace wirekit::http {
@@ -51,8 +52,9 @@ class HttpError : public Error {
 
 // A connection after 101 Switching Protocols, handed to the protocol that takes it over.
 struct Takeover {
-  // The connection (TLS included); bytes the client sent past the request come first.
-  net::Stream& stream;
+  // The connection (TLS included), with the bytes the client sent past the request in its
+  // buffer: they are read first.
+  net::BufferedStream& stream;
   const net::SocketAddress& peer;
   std::stop_token draining;  // requested when the server begins to shut down
 };

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,9 @@ class BufferedStream final : public Stream {
   // ---- the buffer ----
   // The bytes read and not yet consumed.
   std::string_view buffered() const noexcept { return {data_.get() + begin_, end_ - begin_}; }
+  // The same bytes, writable: a parser may transform them in place (a WebSocket payload is
+  // unmasked where it lies).
+  std::span<char> mutable_buffered() noexcept { return {data_.get() + begin_, end_ - begin_}; }
   bool empty() const noexcept { return begin_ == end_; }
   void consume(std::size_t n) noexcept;
   // Puts `bytes` back in front of the buffered bytes: the next read returns them first.

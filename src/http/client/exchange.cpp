@@ -20,26 +20,24 @@ bool is_redirect(int status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-namespace {
+}  // namespace wirekit::http::client_detail
 
-// Reads from `in` until it holds a whole response head and parses it into `head` (its fields in
-// `fields`); the head's bytes stay buffered. Returns `complete`, `error` (with `error` saying
-// why) or `incomplete` when the peer closed first.
+namespace wirekit::http {
+
 Task<ParseResult> read_response_head(net::BufferedStream& in, ResponseHead& head,
                                      std::span<Header> fields, Duration timeout,
                                      ParseError& error) {
   std::size_t scanned = 0;
   for (;;) {
     const ParseResult result =
-        parse_response(in.buffered(), head, fields, response_limits, scanned, error);
+        parse_response(in.buffered(), head, fields, client_detail::response_limits, scanned, error);
     if (result != ParseResult::incomplete) co_return result;
-    if (!co_await in.fill(response_limits.max_header_bytes, timeout)) co_return result;
+    if (!co_await in.fill(client_detail::response_limits.max_header_bytes, timeout)) {
+      co_return result;
+    }
   }
 }
 
-// Asks the proxy at the other end of `transport` for a tunnel to `target` (RFC 9110 §9.3.6);
-// afterwards the stream returned carries bytes to and from the target, starting with any the
-// proxy sent past its answer.
 Task<std::unique_ptr<net::Stream>> open_tunnel(std::unique_ptr<net::Stream> transport,
                                                const Url& target, Duration timeout) {
   auto in = std::make_unique<net::BufferedStream>(std::move(transport));
@@ -49,7 +47,7 @@ Task<std::unique_ptr<net::Stream>> open_tunnel(std::unique_ptr<net::Stream> tran
   const std::string request =
       "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n";
   co_await in->write(request).timeout(timeout);
-  std::vector<Header> fields(response_limits.max_headers);
+  std::vector<Header> fields(client_detail::response_limits.max_headers);
   ResponseHead head;
   ParseError error;
   const ParseResult result = co_await read_response_head(*in, head, fields, timeout, error);
@@ -60,13 +58,19 @@ Task<std::unique_ptr<net::Stream>> open_tunnel(std::unique_ptr<net::Stream> tran
     throw Error(errc::protocol_error, "malformed answer to CONNECT: " + std::string(error.reason));
   }
   if (head.status < 200 || head.status >= 300) {
-    throw Error(errc::protocol_error, "the proxy refused a tunnel to " + authority + ": " +
-                                          std::to_string(head.status) + " " +
-                                          std::string(reason_or_default(head.reason, head.status)));
+    throw Error(errc::protocol_error,
+                "the proxy refused a tunnel to " + authority + ": " + std::to_string(head.status) +
+                    " " + std::string(client_detail::reason_or_default(head.reason, head.status)));
   }
   in->consume(head.head_size);
   co_return in;
 }
+
+}  // namespace wirekit::http
+
+namespace wirekit::http::client_detail {
+
+namespace {
 
 // TLS over `transport`, for `url`'s host, within `timeout`.
 Task<std::unique_ptr<net::Stream>> secure(Session::State& state,

@@ -1,10 +1,13 @@
-#include "python_json.hpp"
-
+// Python json.dumps text (include/wirekit/codec/python_json.hpp).
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 
-namespace wirekit::crypto::detail {
+#include <wirekit/core/error.hpp>
+
+#include <wirekit/codec/python_json.hpp>
+
+namespace wirekit::codec {
 namespace {
 
 constexpr char hex_digits[] = "0123456789abcdef";
@@ -152,18 +155,19 @@ void append_float(std::string& out, double v) {
 
 }  // namespace
 
-void append_python_json(std::string& out, const jwt::Json& value) {
-  using Type = jwt::Json::value_t;
+void append_python_json(std::string& out, const nlohmann::ordered_json& value,
+                        const PythonJsonStyle& style) {
+  using Type = nlohmann::ordered_json::value_t;
   switch (value.type()) {
     case Type::object: {
       out += '{';
       bool first = true;
       for (const auto& [key, item] : value.items()) {
-        if (!first) out += ',';
+        if (!first) out += style.item_separator;
         first = false;
         append_string(out, key);
-        out += ':';
-        append_python_json(out, item);
+        out += style.key_separator;
+        append_python_json(out, item, style);
       }
       out += '}';
       return;
@@ -172,9 +176,9 @@ void append_python_json(std::string& out, const jwt::Json& value) {
       out += '[';
       bool first = true;
       for (const auto& item : value) {
-        if (!first) out += ',';
+        if (!first) out += style.item_separator;
         first = false;
-        append_python_json(out, item);
+        append_python_json(out, item, style);
       }
       out += ']';
       return;
@@ -203,4 +207,10 @@ void append_python_json(std::string& out, const jwt::Json& value) {
   }
 }
 
-}  // namespace wirekit::crypto::detail
+std::string python_json(const nlohmann::ordered_json& value, const PythonJsonStyle& style) {
+  std::string out;
+  append_python_json(out, value, style);
+  return out;
+}
+
+}  // namespace wirekit::codec

@@ -376,6 +376,8 @@ UpgradeDecision decide_upgrade(const http::Request& request,
     d.error = std::move(reason);
     return std::move(d);
   };
+  // Options are checked whether or not this client offers deflate: a mistake shows at once.
+  if (options.deflate.enabled) check_options(options.deflate, true);
   const std::span<const http::Header> fields = request.headers();
   if (request.method() != "GET") return refuse(400, "a WebSocket upgrade must be a GET");
   if (request.minor_version() < 1) return refuse(400, "a WebSocket upgrade needs HTTP/1.1");

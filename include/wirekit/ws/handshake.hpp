@@ -59,8 +59,7 @@ struct DeflateParams {
 };
 
 // Our side of permessage-deflate. A window of our own compressor must be 9..15, one we only
-// inflate 8..15; negotiate_deflate, client_request_head and check_server_response throw
-// Error(errc::invalid_argument) for others.
+// inflate 8..15; every function taking them throws Error(errc::invalid_argument) for others.
 struct DeflateOptions {
   bool enabled = true;
   // Server: the largest window our server compresses with (answered only when below 15 or

@@ -344,6 +344,14 @@ TEST(HandshakeServer, SwitchesForAValidRequest) {
             "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n");
 }
 
+TEST(HandshakeServer, RefusesInvalidDeflateOptionsEvenWithoutAnOffer) {
+  ServerHandshakeOptions o;
+  o.deflate.server_max_window_bits = 8;
+  EXPECT_THROW(decide(upgrade_request(), o), Error);
+  o.deflate.enabled = false;
+  EXPECT_EQ(decide(upgrade_request(), o).status, 101);
+}
+
 TEST(HandshakeServer, ReadsUpgradeAndConnectionAsCaseInsensitiveLists) {
   const UpgradeDecision d = decide(
       "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: foo, WebSocket\r\n"

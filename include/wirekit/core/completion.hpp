@@ -32,6 +32,8 @@ namespace wirekit {
 
 template <class T>
 class Completion {
+  struct State;  // declared here because the Awaiter's members name it (clang insists)
+
  public:
   Completion() : state_(std::make_shared<State>()) {}
 
@@ -48,7 +50,7 @@ class Completion {
 
   class Awaiter final : public detail::Waiter, detail::Suspension {
    public:
-    explicit Awaiter(std::shared_ptr<typename Completion::State> state) noexcept
+    explicit Awaiter(std::shared_ptr<State> state) noexcept
         : state_(std::move(state)) {}
     Awaiter(Awaiter&&) = delete;
     ~Awaiter() override {
@@ -108,7 +110,7 @@ class Completion {
     }
 
    private:
-    std::shared_ptr<typename Completion::State> state_;
+    std::shared_ptr<State> state_;
     bool cancelled_ = false;
   };
 

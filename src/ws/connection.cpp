@@ -1,0 +1,366 @@
+// A WebSocket connection after its handshake (include/wirekit/ws/connection.hpp).
+#include <algorithm>
+#include <array>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include <sys/uio.h>
+
+#include <wirekit/ws/connection.hpp>
+
+namespace wirekit::ws {
+
+namespace {
+
+// How many queued buffers one writev takes: a broadcast burst leaves in few system calls.
+constexpr std::size_t max_batch = 64;
+
+DecoderOptions decoder_options(const ConnectionOptions& o) {
+  return {.max_message_size = o.max_message_size, .max_frame_size = o.max_frame_size};
+}
+
+// The compressor of our side and the decompressor of the peer's, as negotiated: a server
+// compresses with the server_ parameters and inflates with the client_ ones.
+std::unique_ptr<Compressor> make_compressor(Role role, const std::optional<DeflateParams>& p) {
+  if (!p) return nullptr;
+  return role == Role::server ? std::make_unique<Compressor>(p->server_max_window_bits,
+                                                             p->server_no_context_takeover)
+                              : std::make_unique<Compressor>(p->client_max_window_bits,
+                                                             p->client_no_context_takeover);
+}
+
+std::unique_ptr<Decompressor> make_decompressor(Role role, const std::optional<DeflateParams>& p) {
+  if (!p) return nullptr;
+  return role == Role::server ? std::make_unique<Decompressor>(p->client_max_window_bits,
+                                                               p->client_no_context_takeover)
+                              : std::make_unique<Decompressor>(p->server_max_window_bits,
+                                                               p->server_no_context_takeover);
+}
+
+Task<void> wait_for(wirekit::Event& event) {
+  co_await event.wait();
+}
+
+}  // namespace
+
+// ---- PreparedMessage ---------------------------------------------------------------------------
+
+struct PreparedMessage::Shared {
+  Opcode opcode;
+  std::string payload;
+  std::size_t fragment_size;
+  std::mutex lock;  // the forms are built on first use, by whichever loop asks first
+  std::shared_ptr<const std::string> plain;
+  std::array<std::shared_ptr<const std::string>, 16> compressed;  // by window bits
+};
+
+PreparedMessage::PreparedMessage(Opcode opcode, std::string_view payload, std::size_t fragment_size)
+    : shared_(std::make_shared<Shared>()) {
+  shared_->opcode = opcode;
+  shared_->payload = payload;
+  shared_->fragment_size = fragment_size;
+}
+
+Opcode PreparedMessage::opcode() const noexcept {
+  return shared_->opcode;
+}
+
+std::size_t PreparedMessage::size() const noexcept {
+  return shared_->payload.size();
+}
+
+std::shared_ptr<const std::string> PreparedMessage::frames(
+    const std::optional<DeflateParams>& deflate, std::size_t compression_threshold) const {
+  Shared& s = *shared_;
+  const std::lock_guard guard(s.lock);
+  const bool compress = deflate && s.payload.size() >= compression_threshold;
+  std::shared_ptr<const std::string>& form =
+      compress ? s.compressed[deflate->server_max_window_bits] : s.plain;
+  if (!form) {
+    auto frames = std::make_shared<std::string>();
+    // Without context takeover every message starts a fresh window, so one compressed form
+    // serves every peer that negotiated the same window size.
+    std::optional<Compressor> compressor;
+    if (compress) compressor.emplace(deflate->server_max_window_bits, true);
+    Encoder encoder(Role::server, {.fragment_size = s.fragment_size},
+                    compressor ? &*compressor : nullptr);
+    encoder.message(s.opcode, s.payload, *frames);
+    form = std::move(frames);
+  }
+  return form;
+}
+
+// ---- Connection --------------------------------------------------------------------------------
+
+Connection::Connection(net::BufferedStream& stream, Role role, const ConnectionOptions& options,
+                       const std::optional<DeflateParams>& deflate,
+                       std::size_t compression_threshold, std::string subprotocol,
+                       const net::SocketAddress& peer)
+    : stream_(stream),
+      role_(role),
+      options_(options),
+      deflate_(deflate),
+      compression_threshold_(compression_threshold),
+      compressor_(make_compressor(role, deflate)),
+      decompressor_(make_decompressor(role, deflate)),
+      decoder_(role, decoder_options(options), decompressor_.get()),
+      encoder_(
+          role,
+          {.fragment_size = options.fragment_size, .compression_threshold = compression_threshold},
+          compressor_.get()),
+      subprotocol_(std::move(subprotocol)),
+      peer_(peer) {}
+
+Connection::~Connection() = default;
+
+Task<std::optional<MessageView>> Connection::receive() {
+  stream_.consume(std::exchange(pending_consume_, 0));
+  // Whole frames are decoded in place, so the buffer may grow to one frame and its header.
+  const std::size_t read_limit =
+      (options_.max_frame_size != 0 ? options_.max_frame_size : options_.max_message_size) +
+      max_header_size;
+  for (;;) {
+    if (state_ == State::closed) co_return std::nullopt;
+    std::size_t consumed = 0;
+    const auto event = decoder_.next(stream_.mutable_buffered(), consumed);
+    switch (event.kind) {
+      case Event::Kind::text:
+      case Event::Kind::binary:
+        if (state_ == State::closing) {  // after our close, data is dropped
+          stream_.consume(consumed);
+          continue;
+        }
+        pending_consume_ = consumed;
+        co_return MessageView{
+            .opcode = event.kind == Event::Kind::text ? Opcode::text : Opcode::binary,
+            .data = event.payload};
+      case Event::Kind::ping:
+        if (state_ == State::open) enqueue_control(Opcode::pong, event.payload);
+        stream_.consume(consumed);
+        continue;
+      case Event::Kind::pong:
+        pong_.set();
+        stream_.consume(consumed);
+        continue;
+      case Event::Kind::close:
+        close_code_ = event.code;
+        close_reason_ = event.payload;
+        if (state_ == State::open) {
+          // The echo carries the peer's code (none when it sent none: 1005 never goes out).
+          enqueue_control(Opcode::close, event.code == close_code::no_status
+                                             ? std::string()
+                                             : Encoder::close_payload(event.code, {}));
+        }
+        stream_.consume(consumed);
+        state_ = State::closed;
+        peer_closed_.set();
+        wake_writer_.set();
+        co_return std::nullopt;
+      case Event::Kind::failure:
+        stream_.consume(consumed);
+        fail(event.code, event.payload);
+        co_return std::nullopt;
+      case Event::Kind::need_more:
+        break;
+    }
+    stream_.consume(consumed);
+    if (stream_.empty()) stream_.release();  // an idle connection holds no read buffer
+    bool more = false;
+    bool reset = false;
+    try {
+      more = co_await stream_.fill(read_limit);
+    } catch (const Error& e) {
+      if (e.code() == errc::cancelled) throw;
+      reset = true;  // the peer reset the connection, or the read failed: as an EOF
+    }
+    if (!more || reset) {
+      close_code_ = close_code::abnormal;
+      state_ = State::closed;
+      peer_closed_.set();
+      wake_writer_.set();
+      co_return std::nullopt;
+    }
+  }
+}
+
+Task<void> Connection::send(Opcode opcode, std::string_view payload) {
+  if (state_ != State::open) throw Error(errc::closed, "WebSocket send: the connection is closed");
+  auto frames = std::make_shared<std::string>();
+  encoder_.message(opcode, payload, *frames);
+  enqueue(std::move(frames), false);
+  while (queued_bytes_ > options_.write_high_water && !writer_done_) {
+    drained_.reset();
+    co_await drained_.wait();
+  }
+}
+
+bool Connection::post(const PreparedMessage& message) {
+  if (state_ != State::open) return false;
+  // Shared frames fit a peer when they are the server's and need no compression state of this
+  // connection; otherwise the message is framed (and compressed) for this peer alone.
+  const bool shareable =
+      role_ == Role::server && (!deflate_ || deflate_->server_no_context_takeover ||
+                                message.size() < compression_threshold_);
+  if (shareable) return enqueue(message.frames(deflate_, compression_threshold_), false);
+  auto frames = std::make_shared<std::string>();
+  encoder_.message(message.opcode(), message.shared_->payload, *frames);
+  return enqueue(std::move(frames), false);
+}
+
+bool Connection::enqueue(std::shared_ptr<const std::string> frames, bool control) {
+  if (!control && queued_bytes_ + frames->size() > options_.max_send_queue) {
+    if (options_.slow_consumer == SlowConsumer::drop) {
+      ++dropped_;
+      return false;
+    }
+    // The peer does not read: a close frame behind a full queue would never reach it, so the
+    // connection is dropped now.
+    close_code_ = close_code::policy_violation;
+    close_reason_ = "send queue limit exceeded";
+    state_ = State::closed;
+    peer_closed_.set();
+    if (tasks_ != nullptr) tasks_->cancel();
+    return false;
+  }
+  queued_bytes_ += frames->size();
+  queue_.push_back(std::move(frames));
+  wake_writer_.set();
+  return true;
+}
+
+void Connection::enqueue_control(Opcode opcode, std::string_view payload) {
+  auto frame = std::make_shared<std::string>();
+  encoder_.control(opcode, payload, *frame);
+  enqueue(std::move(frame), true);
+}
+
+void Connection::fail(std::uint16_t code, std::string_view reason) {
+  if (state_ == State::closed) return;
+  close_code_ = code;
+  close_reason_ = reason;
+  if (state_ == State::open) enqueue_control(Opcode::close, Encoder::close_payload(code, {}));
+  state_ = State::closed;
+  peer_closed_.set();
+  wake_writer_.set();
+}
+
+Task<void> Connection::close(std::uint16_t code, std::string_view reason) {
+  if (state_ == State::open) {
+    close_code_ = code;
+    close_reason_ = reason;
+    enqueue_control(Opcode::close, Encoder::close_payload(code, reason));
+    state_ = State::closing;
+  }
+  if (state_ != State::closing) co_return;
+  // The peer's close comes through receive(): read until it does, or the time is up.
+  auto reading = [](Connection& self) -> Task<void> {
+    while (co_await self.receive()) {
+    }
+  };
+  Task<void> until_closed = reading(*this);
+  try {
+    co_await with_timeout(options_.close_timeout, std::move(until_closed), "WebSocket close");
+  } catch (const Error& e) {
+    if (e.code() == errc::cancelled) throw;
+  }
+  state_ = State::closed;
+  wake_writer_.set();
+}
+
+Task<void> Connection::write_loop() {
+  std::vector<iovec> chunks;
+  chunks.reserve(max_batch);
+  for (;;) {
+    while (queue_.empty()) {
+      if (state_ == State::closed) {
+        writer_done_ = true;
+        drained_.set();
+        co_return;
+      }
+      wake_writer_.reset();
+      co_await wake_writer_.wait();
+    }
+    const std::size_t batch = std::min(queue_.size(), max_batch);
+    chunks.clear();
+    for (std::size_t i = 0; i < batch; ++i) {
+      chunks.push_back({const_cast<char*>(queue_[i]->data()), queue_[i]->size()});
+    }
+    co_await stream_.writev(chunks);
+    for (std::size_t i = 0; i < batch; ++i) {
+      queued_bytes_ -= queue_.front()->size();
+      queue_.pop_front();
+    }
+    if (queued_bytes_ <= options_.write_high_water) drained_.set();
+  }
+}
+
+Task<void> Connection::keepalive() {
+  for (;;) {
+    co_await sleep(options_.ping_interval);
+    if (state_ != State::open) co_return;
+    pong_.reset();
+    enqueue_control(Opcode::ping, {});
+    Task<void> answer = wait_for(pong_);
+    bool answered = true;
+    try {
+      co_await with_timeout(options_.ping_timeout, std::move(answer), "WebSocket ping");
+    } catch (const Error& e) {
+      if (e.code() != errc::timed_out) throw;
+      answered = false;
+    }
+    if (!answered) {
+      // The peer is gone (or not reading): nothing is waited for any more.
+      fail(close_code::internal_error, "keepalive ping timeout");
+      throw Error(errc::timed_out, "WebSocket keepalive: no pong within the ping timeout");
+    }
+  }
+}
+
+Task<void> Connection::await_writer() {
+  wake_writer_.set();
+  while (!writer_done_) {
+    drained_.reset();
+    co_await drained_.wait();
+  }
+}
+
+Task<void> Connection::serve(const Handler& handler) {
+  bool handler_failed = false;
+  try {
+    Task<void> running = handler(*this);
+    co_await std::move(running);
+  } catch (const Error& e) {
+    if (e.code() == errc::cancelled) throw;
+    handler_failed = true;
+  } catch (...) {
+    handler_failed = true;
+  }
+  co_await close(handler_failed ? close_code::internal_error : close_code::normal);
+  // What is queued (our close among it) goes out, within the close timeout.
+  Task<void> writing = await_writer();
+  try {
+    co_await with_timeout(options_.close_timeout, std::move(writing), "WebSocket close");
+  } catch (const Error& e) {
+    if (e.code() == errc::cancelled) throw;
+  }
+  tasks_->cancel();  // the keepalive
+}
+
+Task<void> Connection::run(Handler handler) {
+  TaskGroup tasks;
+  tasks_ = &tasks;
+  tasks.spawn(write_loop());
+  if (options_.ping_interval > Duration::zero()) tasks.spawn(keepalive());
+  tasks.spawn(serve(handler));
+  try {
+    co_await tasks.join();
+  } catch (const Error&) {
+    // A keepalive timeout, a write that failed, a slow consumer dropped: the connection is
+    // over either way, and close_code() says how.
+  }
+  tasks_ = nullptr;
+  state_ = State::closed;
+}
+
+}  // namespace wirekit::ws

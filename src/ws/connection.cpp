@@ -168,12 +168,16 @@ Task<std::optional<MessageView>> Connection::receive() {
     if (stream_.empty()) stream_.release();  // an idle connection holds no read buffer
     bool more = false;
     bool reset = false;
+    Task<bool> filling = stream_.fill(read_limit);
+    filling.add_stop_token(stop_reading_.get_token());
     try {
-      more = co_await stream_.fill(read_limit);
+      more = co_await std::move(filling);
     } catch (const Error& e) {
-      if (e.code() == errc::cancelled) throw;
+      // Our own stop (the connection failed) ends the read; a stop from outside goes on.
+      if (e.code() == errc::cancelled && !stop_reading_.stop_requested()) throw;
       reset = true;  // the peer reset the connection, or the read failed: as an EOF
     }
+    if (stop_reading_.stop_requested()) co_return std::nullopt;
     if (!more || reset) {
       close_code_ = close_code::abnormal;
       state_ = State::closed;
@@ -219,8 +223,9 @@ bool Connection::enqueue(std::shared_ptr<const std::string> frames, bool control
     close_code_ = close_code::policy_violation;
     close_reason_ = "send queue limit exceeded";
     state_ = State::closed;
+    abandoned_ = true;
     peer_closed_.set();
-    if (tasks_ != nullptr) tasks_->cancel();
+    stop_reading_.request_stop();
     return false;
   }
   queued_bytes_ += frames->size();
@@ -310,9 +315,11 @@ Task<void> Connection::keepalive() {
       answered = false;
     }
     if (!answered) {
-      // The peer is gone (or not reading): nothing is waited for any more.
+      // The peer is gone, or does not read: the close is sent if it can be, and receive()
+      // returns at once.
       fail(close_code::internal_error, "keepalive ping timeout");
-      throw Error(errc::timed_out, "WebSocket keepalive: no pong within the ping timeout");
+      stop_reading_.request_stop();
+      co_return;
     }
   }
 }
@@ -337,14 +344,16 @@ Task<void> Connection::serve(const Handler& handler) {
     handler_failed = true;
   }
   co_await close(handler_failed ? close_code::internal_error : close_code::normal);
-  // What is queued (our close among it) goes out, within the close timeout.
-  Task<void> writing = await_writer();
-  try {
-    co_await with_timeout(options_.close_timeout, std::move(writing), "WebSocket close");
-  } catch (const Error& e) {
-    if (e.code() == errc::cancelled) throw;
+  if (!abandoned_) {
+    // What is queued (our close among it) goes out, within the close timeout.
+    Task<void> writing = await_writer();
+    try {
+      co_await with_timeout(options_.close_timeout, std::move(writing), "WebSocket close");
+    } catch (const Error& e) {
+      if (e.code() == errc::cancelled) throw;
+    }
   }
-  tasks_->cancel();  // the keepalive
+  tasks_->cancel();  // the keepalive, and a writer still blocked on a peer that does not read
 }
 
 Task<void> Connection::run(Handler handler) {

@@ -129,7 +129,7 @@ class Connection {
  private:
   enum class State { open, closing, closed };
 
-  // Queues bytes for the writer. `control` frames jump no queue but are never dropped.
+  // Queues bytes for the writer; `control` frames are never refused.
   bool enqueue(std::shared_ptr<const std::string> frames, bool control);
   void enqueue_control(Opcode opcode, std::string_view payload);
   void fail(std::uint16_t code, std::string_view reason);
@@ -161,6 +161,8 @@ class Connection {
   TaskGroup* tasks_ = nullptr;  // while run() runs
   State state_ = State::open;
   bool writer_done_ = false;
+  bool abandoned_ = false;         // dropped at the send-queue limit: its queue is not drained
+  std::stop_source stop_reading_;  // ends a pending read once the connection has failed
   std::uint16_t close_code_ = close_code::abnormal;
   std::string close_reason_;
 };

@@ -1,6 +1,7 @@
 // Tutorial §14.2, traffic analysis: the first 10 packets' source IP, destination IP and
-// transport protocol, as the pyshark program prints them. Packets without an IPv4 layer are
-// skipped, as pyshark's `packet.ip` raising AttributeError skips them there.
+// transport protocol, as the pyshark program prints them. Packets without an IPv4 layer (or
+// with one cut before its addresses) are skipped, as pyshark's `packet.ip` raising
+// AttributeError skips them there.
 //   ./pcap_analysis [INTERFACE=eth0 | FILE.pcap]   (a live interface needs CAP_NET_RAW)
 #include <cstdio>
 #include <filesystem>
@@ -16,10 +17,10 @@ constexpr std::uint64_t packet_count = 10;
 void analyze(const capture::Frame& frame) {
   const capture::Packet packet =
       capture::dissect(frame.link_type, frame.timestamp, frame.bytes, frame.original_length);
-  if (packet.network != capture::Network::ipv4) return;
+  if (packet.network != capture::Network::ipv4 || !packet.src) return;
   const std::string_view transport = capture::transport_name(packet);
   std::printf("Source IP: %s\nDestination IP: %s\nProtocol: %.*s\n---\n",
-              packet.src.to_string().c_str(), packet.dst.to_string().c_str(),
+              packet.src->to_string().c_str(), packet.dst->to_string().c_str(),
               static_cast<int>(transport.empty() ? 4 : transport.size()),
               transport.empty() ? "None" : transport.data());
 }

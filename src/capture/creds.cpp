@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <cstring>
 
 #include <wirekit/capture/creds.hpp>
 #include <wirekit/codec.hpp>
@@ -80,18 +79,14 @@ std::string_view service(const Packet& p) noexcept {
 }  // namespace
 
 std::size_t CredentialScanner::KeyHash::operator()(const Key& k) const noexcept {
-  std::uint64_t a, b;
-  std::memcpy(&a, k.client.bytes.data() + 8, 8);
-  std::memcpy(&b, k.server.bytes.data(), 8);
-  std::uint64_t h =
-      a ^ (b * 0x9e3779b97f4a7c15ull) ^ (std::uint64_t{k.client_port} << 16) ^ k.server_port;
-  std::memcpy(&a, k.client.bytes.data(), 8);
-  h ^= a * 0xc2b2ae3d27d4eb4full;
+  const std::hash<net::IpAddress> hash;
+  const std::uint64_t h = hash(k.client) ^ (hash(k.server) * 0x9e3779b97f4a7c15ull) ^
+                          (std::uint64_t{k.client_port} << 16) ^ k.server_port;
   return static_cast<std::size_t>(h ^ (h >> 31));
 }
 
 CredentialScanner::Connection& CredentialScanner::connection(const Packet& p) {
-  const Key key{p.src, p.dst, p.src_port, p.dst_port};
+  const Key key{*p.src, *p.dst, p.src_port, p.dst_port};
   auto it = connections_.find(key);
   if (it != connections_.end()) return it->second;
   while (connections_.size() >= std::max<std::size_t>(options_.max_connections, 1)) {
@@ -106,8 +101,8 @@ void CredentialScanner::scan_line(const Packet& p, std::string_view protocol, st
                                   std::vector<Credential>& out) {
   Credential c;
   c.time = p.timestamp;
-  c.source = p.src;
-  c.destination = p.dst;
+  c.source = *p.src;
+  c.destination = *p.dst;
   c.source_port = p.src_port;
   c.destination_port = p.dst_port;
   c.protocol = protocol;
@@ -242,7 +237,7 @@ std::string tutorial_alert(const Packet& p) {
   while (!payload.empty() && (payload.back() == '\n' || payload.back() == '\r')) {
     payload.remove_suffix(1);
   }
-  std::string out = "[*] Destination: " + p.dst.to_string() + "\n[*] ";
+  std::string out = "[*] Destination: " + p.dst->to_string() + "\n[*] ";
   detail::append_escaped(out, payload);
   out += '\n';
   return out;

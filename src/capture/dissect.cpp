@@ -4,8 +4,6 @@
 #include <new>
 #include <type_traits>
 
-#include <arpa/inet.h>
-
 #include "dissect_detail.hpp"
 
 namespace wirekit::capture {
@@ -32,16 +30,6 @@ Problem shortage(const Packet& p) noexcept {
 
 void copy_mac(MacAddress& mac, const std::uint8_t* p) noexcept {
   std::memcpy(mac.bytes.data(), p, 6);
-}
-
-void set_v4(Address& a, const std::uint8_t* p) noexcept {
-  a.family = Network::ipv4;
-  std::memcpy(a.bytes.data(), p, 4);
-}
-
-void set_v6(Address& a, const std::uint8_t* p) noexcept {
-  a.family = Network::ipv6;
-  std::memcpy(a.bytes.data(), p, 16);
 }
 
 void dissect_tcp(Packet& p, Bytes seg) noexcept {
@@ -154,8 +142,8 @@ void dissect_ipv4(Packet& p, Bytes data) noexcept {
   p.fragment = p.more_fragments || p.fragment_offset != 0;
   p.ttl = data[8];
   p.ip_protocol = data[9];
-  set_v4(p.src, data.data() + 12);
-  set_v4(p.dst, data.data() + 16);
+  p.src = net::IpAddress::from_v4_bytes(data.data() + 12);
+  p.dst = net::IpAddress::from_v4_bytes(data.data() + 16);
   if (total_length < header_length) return set_problem(p, Problem::malformed, Layer::ipv4);
   if (data.size() < header_length) return set_problem(p, shortage(p), Layer::ipv4);
   p.ip_payload_length = total_length - header_length;
@@ -175,8 +163,8 @@ void dissect_ipv6(Packet& p, Bytes data) noexcept {
   if ((data[0] >> 4) != 6) return set_problem(p, Problem::malformed, Layer::ipv6);
   p.ip_header_length = 40;
   p.ttl = data[7];
-  set_v6(p.src, data.data() + 8);
-  set_v6(p.dst, data.data() + 24);
+  p.src = net::IpAddress::from_v6_bytes(data.data() + 8);
+  p.dst = net::IpAddress::from_v6_bytes(data.data() + 24);
   std::uint32_t payload_length = load16(data.data() + 4);
   std::uint8_t next = data[6];
   Bytes body = data.subspan(40);
@@ -235,9 +223,9 @@ void dissect_arp(Packet& p, Bytes data) noexcept {
   if (data.size() < needed) return set_problem(p, shortage(p), Layer::arp);
   if (hardware == 1 && protocol == ethertype_ipv4 && hardware_length == 6 && protocol_length == 4) {
     copy_mac(p.arp.sender_mac, data.data() + 8);
-    set_v4(p.arp.sender_ip, data.data() + 14);
+    p.arp.sender_ip = net::IpAddress::from_v4_bytes(data.data() + 14);
     copy_mac(p.arp.target_mac, data.data() + 18);
-    set_v4(p.arp.target_ip, data.data() + 24);
+    p.arp.target_ip = net::IpAddress::from_v4_bytes(data.data() + 24);
   }
 }
 
@@ -388,31 +376,6 @@ Packet dissect(LinkType link_type, Timestamp timestamp, Bytes frame,
   Packet p;
   dissect_into(p, link_type, timestamp, frame, original_length);
   return p;
-}
-
-std::size_t Address::format(char* out) const noexcept {
-  if (family == Network::ipv4) {
-    char* o = out;
-    for (int i = 0; i < 4; ++i) {
-      unsigned v = bytes[static_cast<std::size_t>(i)];
-      if (i) *o++ = '.';
-      if (v >= 100) *o++ = static_cast<char>('0' + v / 100);
-      if (v >= 10) *o++ = static_cast<char>('0' + v / 10 % 10);
-      *o++ = static_cast<char>('0' + v % 10);
-    }
-    *o = '\0';
-    return static_cast<std::size_t>(o - out);
-  }
-  if (family == Network::ipv6 && inet_ntop(AF_INET6, bytes.data(), out, max_text)) {
-    return std::strlen(out);
-  }
-  *out = '\0';
-  return 0;
-}
-
-std::string Address::to_string() const {
-  char text[max_text];
-  return std::string(text, format(text));
 }
 
 std::string MacAddress::to_string() const {

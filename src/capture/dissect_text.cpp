@@ -1,6 +1,7 @@
 // The Protocol and Info columns, as tshark 4.0 writes them for a packet seen on its own.
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "dissect_detail.hpp"
 
@@ -171,9 +172,14 @@ void append_number(std::string& out, std::uint64_t v) {
   out += std::to_string(v);
 }
 
-void append_address(std::string& out, const Address& a) {
-  char text[Address::max_text];
+void append_address(std::string& out, const net::IpAddress& a) {
+  char text[net::IpAddress::max_text];
   out.append(text, a.format(text));
+}
+
+// Nothing for an address the packet does not have (ARP of other protocols than IPv4).
+void append_address(std::string& out, const std::optional<net::IpAddress>& a) {
+  if (a) append_address(out, *a);
 }
 
 // A payload's first line, as tshark prints text.
@@ -335,11 +341,8 @@ void append_icmpv6(std::string& out, const Packet& p) {
     case 136: {
       out += icmp.type == 135 ? "Neighbor Solicitation" : "Neighbor Advertisement";
       if (p.payload.size() >= 16) {
-        Address target;
-        target.family = Network::ipv6;
-        std::copy_n(p.payload.begin(), 16, target.bytes.begin());
         out += icmp.type == 135 ? " for " : " ";
-        append_address(out, target);
+        append_address(out, net::IpAddress::from_v6_bytes(p.payload.data()));
       }
       return;
     }
@@ -611,9 +614,7 @@ const char* ip_protocol_prefix(std::uint8_t protocol) noexcept {
 
 void append_igmp(std::string& out, Bytes igmp) {
   if (igmp.size() < 8) return;
-  Address group;
-  group.family = Network::ipv4;
-  std::copy_n(igmp.begin() + 4, 4, group.bytes.begin());
+  const net::IpAddress group = net::IpAddress::from_v4_bytes(igmp.data() + 4);
   switch (igmp[0]) {
     case 0x11:
       out += "Membership Query, ";

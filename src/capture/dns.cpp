@@ -2,8 +2,6 @@
 // every record on demand.
 #include <algorithm>
 
-#include <arpa/inet.h>
-
 #include "dissect_detail.hpp"
 
 namespace wirekit::capture {
@@ -61,20 +59,15 @@ std::string name_text(Bytes message, std::size_t offset) {
   return std::string(name.view());
 }
 
-std::string address_text(Bytes rdata, Network family) {
-  Address a;
-  a.family = family;
-  std::copy(rdata.begin(), rdata.end(), a.bytes.begin());
-  return a.to_string();
-}
-
 // What tshark's Info shows after a record's type.
 std::string record_data_text(Bytes message, std::size_t rdata_offset, const DnsRecord& r) {
   switch (r.type) {
     case 1:
-      return r.rdata.size() == 4 ? address_text(r.rdata, Network::ipv4) : std::string{};
+      return r.rdata.size() == 4 ? net::IpAddress::from_v4_bytes(r.rdata.data()).to_string()
+                                 : std::string{};
     case 28:
-      return r.rdata.size() == 16 ? address_text(r.rdata, Network::ipv6) : std::string{};
+      return r.rdata.size() == 16 ? net::IpAddress::from_v6_bytes(r.rdata.data()).to_string()
+                                  : std::string{};
     case 2:   // NS
     case 5:   // CNAME
     case 6:   // SOA: the primary name server

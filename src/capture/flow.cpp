@@ -20,7 +20,7 @@ std::int32_t seq_distance(std::uint32_t from, std::uint32_t to) noexcept {
 }
 
 bool counted(const Packet& p) noexcept {
-  if (!p.is_ip() || p.fragment_offset != 0) return false;
+  if (!p.src || p.fragment_offset != 0) return false;
   if (p.transport == Transport::tcp) return p.tcp.header_length != 0;
   return p.transport == Transport::udp && p.problem_layer != Layer::udp;
 }
@@ -158,11 +158,11 @@ FlowTable::~FlowTable() = default;
 
 FlowTable::Key FlowTable::key_of(const Packet& p) noexcept {
   Key k;
-  const bool src_low = std::tie(p.src.bytes, p.src_port) < std::tie(p.dst.bytes, p.dst_port);
-  const Address& low = src_low ? p.src : p.dst;
-  const Address& high = src_low ? p.dst : p.src;
-  k.low_address = low.bytes;
-  k.high_address = high.bytes;
+  const net::IpAddress& src = *p.src;
+  const net::IpAddress& dst = *p.dst;
+  const bool src_low = std::tie(src.bytes(), p.src_port) < std::tie(dst.bytes(), p.dst_port);
+  k.low_address = (src_low ? src : dst).bytes();
+  k.high_address = (src_low ? dst : src).bytes();
   k.low_port = src_low ? p.src_port : p.dst_port;
   k.high_port = src_low ? p.dst_port : p.src_port;
   k.protocol = p.transport == Transport::tcp ? tcp_protocol : udp_protocol;
@@ -202,7 +202,7 @@ std::uint32_t FlowTable::allocate(const Packet& p, const Key& key, std::uint32_t
   f.in_use_ = true;
   f.id = next_id_++;
   f.protocol = key.protocol;
-  f.address = {p.src, p.dst};
+  f.address = {*p.src, *p.dst};
   f.port = {p.src_port, p.dst_port};
   f.first_seen = f.last_seen = p.timestamp;
   // Linked in as the newest.
@@ -421,7 +421,7 @@ FlowRef FlowTable::observe(Packet& p) {
     slot = allocate(p, key, h, find_bucket(key, h));
   }
   Flow& f = slots_[slot];
-  const int direction = (p.src == f.address[0] && p.src_port == f.port[0]) ? 0 : 1;
+  const int direction = (*p.src == f.address[0] && p.src_port == f.port[0]) ? 0 : 1;
   const auto dir = static_cast<std::size_t>(direction);
   ++f.packets[dir];
   f.bytes[dir] += p.original_length;

@@ -1,5 +1,6 @@
 #include <chrono>
 #include <iterator>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -9,9 +10,9 @@ namespace wirekit::capture {
 
 namespace {
 
-void append_address(std::string& out, const Address& address) {
+void append_address(std::string& out, const net::IpAddress& address) {
   const std::size_t at = out.size();
-  out.resize(at + Address::max_text);
+  out.resize(at + net::IpAddress::max_text);
   out.resize(at + address.format(out.data() + at));
 }
 
@@ -25,24 +26,20 @@ void append_mac(std::string& out, const MacAddress& mac) {
                  mac.bytes[1], mac.bytes[2], mac.bytes[3], mac.bytes[4], mac.bytes[5]);
 }
 
-bool has_address(const Address& address) {
-  return address.family != Network::none;
-}
-
 // tshark's source and destination columns: the IP addresses, else the link-layer ones.
 void append_endpoint(std::string& out, const Packet& packet, bool source) {
-  const Address& address = source ? packet.src : packet.dst;
-  if (has_address(address)) {
-    append_address(out, address);
+  const std::optional<net::IpAddress>& address = source ? packet.src : packet.dst;
+  if (address) {
+    append_address(out, *address);
   } else if (packet.has_mac) {
     append_mac(out, source ? packet.link_src : packet.link_dst);
   }
 }
 
 // An address, or "-" when the packet has none (no IP layer, or one cut before its addresses).
-void append_ip(std::string& out, const Address& address) {
-  if (has_address(address)) {
-    append_address(out, address);
+void append_ip(std::string& out, const std::optional<net::IpAddress>& address) {
+  if (address) {
+    append_address(out, *address);
   } else {
     out += '-';
   }
@@ -183,10 +180,10 @@ void PacketListing::append_json(std::string& out, const Packet& packet) {
   if (number_ > 1) out += ",\n";
   fmt::format_to(std::back_inserter(out), "{{\"number\":{},\"time\":{:.6f},\"src\":", number_,
                  seconds(packet.timestamp - first_));
-  for (const Address* address : {&packet.src, &packet.dst}) {
-    if (has_address(*address)) {
+  for (const std::optional<net::IpAddress>* address : {&packet.src, &packet.dst}) {
+    if (*address) {
       out += '"';
-      append_address(out, *address);
+      append_address(out, **address);
       out += '"';
     } else {
       out += "null";

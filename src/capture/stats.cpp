@@ -27,13 +27,6 @@ std::uint64_t mix(std::uint64_t h) noexcept {
   return h;
 }
 
-std::uint64_t hash_address(const Address& address) noexcept {
-  std::uint64_t low = 0, high = 0;
-  std::memcpy(&low, address.bytes.data(), 8);
-  std::memcpy(&high, address.bytes.data() + 8, 8);
-  return mix(low * 0xff51afd7ed558ccdULL ^ mix(high + static_cast<std::uint64_t>(address.family)));
-}
-
 // Large tables are asked to sit on transparent huge pages: conversation lookups land on random
 // slots of arrays of many megabytes, and with 4 KiB pages each would also miss the TLB.
 template <class T>
@@ -143,18 +136,8 @@ class FlatTable {
   std::size_t size_ = 0;
 };
 
-// Address's own == compares through memcmp; this is the inlined equivalent for the hot path.
-bool same_address(const Address& x, const Address& y) noexcept {
-  std::uint64_t x0 = 0, x1 = 0, y0 = 0, y1 = 0;
-  std::memcpy(&x0, x.bytes.data(), 8);
-  std::memcpy(&x1, x.bytes.data() + 8, 8);
-  std::memcpy(&y0, y.bytes.data(), 8);
-  std::memcpy(&y1, y.bytes.data() + 8, 8);
-  return ((x0 ^ y0) | (x1 ^ y1)) == 0 && x.family == y.family;
-}
-
-std::uint64_t endpoint_hash(const Address& address, std::uint16_t port) noexcept {
-  return hash_address(address) + mix(port + 0x5bd1e995ULL);
+std::uint64_t endpoint_hash(const net::IpAddress& address, std::uint16_t port) noexcept {
+  return std::hash<net::IpAddress>{}(address) + mix(port + 0x5bd1e995ULL);
 }
 
 struct TransparentHash {
@@ -277,17 +260,17 @@ struct StatsCollector::State {
 
   void count_talkers(const Packet& packet) {
     const std::uint64_t length = packet.original_length;
-    Talker& source = talker(packet.src);
+    Talker& source = talker(*packet.src);
     ++source.tx_packets;
     source.tx_bytes += length;
-    Talker& destination = talker(packet.dst);
+    Talker& destination = talker(*packet.dst);
     ++destination.rx_packets;
     destination.rx_bytes += length;
   }
 
-  Talker& talker(const Address& address) {
+  Talker& talker(const net::IpAddress& address) {
     return talkers.find_or_add(
-        hash_address(address), [&](const Talker& t) { return same_address(t.address, address); },
+        std::hash<net::IpAddress>{}(address), [&](const Talker& t) { return t.address == address; },
         [&] {
           Talker entry;
           entry.address = address;
@@ -302,7 +285,7 @@ struct StatsCollector::State {
   struct PendingPacket {
     FlatTable<Conversation>* table = nullptr;
     std::uint64_t hash = 0;
-    Address src, dst;
+    net::IpAddress src, dst;
     std::uint16_t src_port = 0, dst_port = 0;
     std::uint32_t length = 0;
     Timestamp time{};
@@ -317,9 +300,9 @@ struct StatsCollector::State {
     PendingPacket& p = pending[pending_added++ % conversation_delay];
     // Symmetric in the two endpoints, so that both directions find the same entry.
     p = {&table,
-         endpoint_hash(packet.src, packet.src_port) + endpoint_hash(packet.dst, packet.dst_port),
-         packet.src,
-         packet.dst,
+         endpoint_hash(*packet.src, packet.src_port) + endpoint_hash(*packet.dst, packet.dst_port),
+         *packet.src,
+         *packet.dst,
          packet.src_port,
          packet.dst_port,
          packet.original_length,
@@ -341,10 +324,9 @@ struct StatsCollector::State {
     Conversation& c = p.table->find_or_add(
         p.hash,
         [&](const Conversation& x) {
-          return (x.port_a == p.src_port && x.port_b == p.dst_port && same_address(x.a, p.src) &&
-                  same_address(x.b, p.dst)) ||
-                 (x.port_a == p.dst_port && x.port_b == p.src_port && same_address(x.a, p.dst) &&
-                  same_address(x.b, p.src));
+          return (x.port_a == p.src_port && x.port_b == p.dst_port && x.a == p.src &&
+                  x.b == p.dst) ||
+                 (x.port_a == p.dst_port && x.port_b == p.src_port && x.a == p.dst && x.b == p.src);
         },
         [&] {
           Conversation entry;
@@ -356,7 +338,7 @@ struct StatsCollector::State {
           entry.last = p.time;
           return entry;
         });
-    if (c.port_a == p.src_port && same_address(c.a, p.src)) {
+    if (c.port_a == p.src_port && c.a == p.src) {
       ++c.frames_a_to_b;
       c.bytes_a_to_b += p.length;
     } else {
@@ -410,7 +392,8 @@ void StatsCollector::add(const Packet& packet) {
   }
   s.count_protocol(packet);
   s.timeline.add(packet.timestamp, stats.first, packet.original_length);
-  if (!packet.is_ip()) return;
+  // Not IP, or an IP header cut before its addresses: counted in the totals and protocols only.
+  if (!packet.src) return;
   s.count_talkers(packet);
   if (packet.transport == Transport::tcp) {
     s.queue_conversation(s.tcp, packet);
@@ -464,7 +447,8 @@ namespace {
 
 using Buffer = fmt::memory_buffer;
 
-std::string_view address_text(const Address& address, std::array<char, Address::max_text>& out) {
+std::string_view address_text(const net::IpAddress& address,
+                              std::array<char, net::IpAddress::max_text>& out) {
   return {out.data(), address.format(out.data())};
 }
 
@@ -533,11 +517,11 @@ void append_conversation_table(std::string& out, const char* protocol,
                  "{:59}| Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |  "
                  "            |\n",
                  "");
-  std::array<char, Address::max_text> text{};
+  std::array<char, net::IpAddress::max_text> text{};
   const auto pad_from = [&b](std::size_t start, std::size_t width) {
     for (std::size_t n = b.size() - start; n < width; ++n) b.push_back(' ');
   };
-  const auto endpoint = [&](const Address& address, std::uint16_t port) {
+  const auto endpoint = [&](const net::IpAddress& address, std::uint16_t port) {
     const std::size_t start = b.size();
     b.append(address_text(address, text));
     b.push_back(':');
@@ -599,7 +583,7 @@ std::string format_text(const CaptureStats& stats, const TextOptions& options) {
                    p.bytes);
   }
 
-  std::array<char, Address::max_text> text{};
+  std::array<char, net::IpAddress::max_text> text{};
   const auto talkers = [&](const char* title, const std::vector<Talker>& list) {
     fmt::format_to(it,
                    "\nTop talkers by {} ({} addresses)\n{:<40} {:>10} {:>14} {:>10} {:>14} {:>10} "

@@ -17,14 +17,6 @@
 
 namespace wirekit::guard::detail {
 
-struct AddressHash {
-  std::size_t operator()(const net::IpAddress& ip) const noexcept {
-    std::uint64_t h = ip.is_v4() ? 0x9e3779b97f4a7c15ULL : 0xc2b2ae3d27d4eb4fULL;
-    for (std::uint8_t b : ip.bytes()) h = (h ^ b) * 0x100000001b3ULL;
-    return static_cast<std::size_t>(h);
-  }
-};
-
 // The key a client is counted under: an IPv4-mapped address as its IPv4 address, an IPv6
 // address by its prefix (one host usually owns a whole /64).
 inline net::IpAddress client_key(const net::IpAddress& ip, unsigned ipv6_prefix) noexcept {
@@ -47,7 +39,7 @@ class AddressTable {
   // forgotten) starts from State{} with fresh = true.
   template <class Fn>
   auto with(const net::IpAddress& key, Fn fn) {
-    Shard& shard = *shards_[AddressHash{}(key) % shards_.size()];
+    Shard& shard = *shards_[std::hash<net::IpAddress>{}(key) % shards_.size()];
     std::lock_guard lock(shard.mutex);
     bool fresh = false;
     State& state = shard.find_or_insert(key, fresh);
@@ -90,7 +82,7 @@ class AddressTable {
     mutable std::mutex mutex;
     std::size_t capacity;
     Lru lru;
-    std::unordered_map<net::IpAddress, typename Lru::iterator, AddressHash> map;
+    std::unordered_map<net::IpAddress, typename Lru::iterator> map;
   };
   std::vector<std::unique_ptr<Shard>> shards_;
 };

@@ -30,7 +30,7 @@ namespace wirekit::capture {
 
 struct Credential {
   Timestamp time{};
-  Address source, destination;
+  net::IpAddress source, destination;
   std::uint16_t source_port = 0, destination_port = 0;
   std::string_view protocol;  // "POP3", "SMTP", "IMAP", "FTP", "HTTP"
   // What the line does: "USER", "PASS", "APOP", "AUTH PLAIN", "AUTH LOGIN", "LOGIN",
@@ -67,7 +67,7 @@ class CredentialScanner {
     std::string_view method;
   };
   struct Key {
-    Address client, server;
+    net::IpAddress client, server;
     std::uint16_t client_port, server_port;
     friend bool operator==(const Key&, const Key&) = default;
   };

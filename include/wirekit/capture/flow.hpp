@@ -69,7 +69,7 @@ class FlowTable;
 struct Flow {
   std::uint64_t id = 0;       // 0, 1, 2... in order of creation (like tshark's stream index)
   std::uint8_t protocol = 0;  // 6 TCP, 17 UDP
-  std::array<Address, 2> address;
+  std::array<net::IpAddress, 2> address;
   std::array<std::uint16_t, 2> port{};
   std::array<std::uint64_t, 2> packets{};  // per direction
   std::array<std::uint64_t, 2> bytes{};    // per direction, frame lengths on the wire

@@ -1,7 +1,7 @@
 // Packet dissection: one captured frame in, a `Packet` of zero-copy views out.
 //
 //   capture::Packet p = capture::dissect(capture::LinkType::ethernet, ts, frame, wire_length);
-//   if (p.network == capture::Network::ipv4) use(p.src.to_string(), p.dst.to_string());
+//   if (p.src) use(p.src->to_string(), p.dst->to_string());  // an IPv4 or IPv6 packet
 //   std::cout << capture::protocol_name(p).view() << ' ' << capture::info(p) << '\n';
 //
 // dissect() never throws, never reads outside `frame` and allocates nothing: every string_view
@@ -19,10 +19,13 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <wirekit/net/address.hpp>
 
 namespace wirekit::capture {
 
@@ -92,23 +95,6 @@ enum class App : std::uint8_t {
   telnet,  // TCP 23
 };
 
-// An IPv4 or IPv6 address in 16 bytes (IPv4 in the first 4) and its family. Trivially copyable,
-// comparable and hashable, so flow tables and statistics can key on it without allocating.
-struct Address {
-  std::array<std::uint8_t, 16> bytes{};
-  Network family = Network::none;  // ipv4, ipv6 or none
-
-  // Longest text: an IPv6 address in full ("ffff:...:255.255.255.255") plus a NUL.
-  static constexpr std::size_t max_text = 46;
-  // "192.0.2.1", "2001:db8::1" (RFC 5952, as inet_ntop and tshark print them), "" for none.
-  // Writes at most max_text - 1 characters to `out`, returns how many; no allocation.
-  std::size_t format(char* out) const noexcept;
-  std::string to_string() const;
-
-  friend bool operator==(const Address&, const Address&) = default;
-  friend auto operator<=>(const Address&, const Address&) = default;
-};
-
 struct MacAddress {
   std::array<std::uint8_t, 6> bytes{};
   std::string to_string() const;  // "02:00:00:00:00:01"
@@ -116,11 +102,11 @@ struct MacAddress {
 };
 
 // ARP for IPv4 over Ethernet (the only kind on real networks); other hardware/protocol types
-// leave the addresses zero.
+// leave the MAC addresses zero and the IP addresses unset.
 struct Arp {
   std::uint16_t operation = 0;  // 1 request, 2 reply
   MacAddress sender_mac, target_mac;
-  Address sender_ip, target_ip;
+  std::optional<net::IpAddress> sender_ip, target_ip;
 };
 
 // TCP header fields. Flags are the low 9 bits of the header's flag field.
@@ -231,8 +217,9 @@ struct Packet {
 
   // ---- network layer
   Network network = Network::none;
-  Arp arp;                            // network == arp
-  Address src, dst;                   // network == ipv4 / ipv6
+  Arp arp;  // network == arp
+  // network == ipv4 / ipv6, unless the header was cut (or malformed) before the addresses.
+  std::optional<net::IpAddress> src, dst;
   std::uint8_t ttl = 0;               // TTL or hop limit
   std::uint16_t ip_id = 0;            // IPv4 identification; IPv6 fragment header's (low 16 bits)
   std::uint8_t ip_header_length = 0;  // IPv4 header bytes (options = 20..), IPv6: 40

@@ -38,7 +38,7 @@ struct ProtocolCount {
 
 // An IP address and what it sent (tx) and received (rx), as `tshark -z endpoints,ip`.
 struct Talker {
-  Address address;
+  net::IpAddress address;
   std::uint64_t tx_packets = 0, tx_bytes = 0, rx_packets = 0, rx_bytes = 0;
   std::uint64_t packets() const noexcept { return tx_packets + rx_packets; }
   std::uint64_t bytes() const noexcept { return tx_bytes + rx_bytes; }
@@ -46,7 +46,7 @@ struct Talker {
 
 // A TCP or UDP conversation: both addresses and ports; A sent the first frame seen.
 struct Conversation {
-  Address a, b;
+  net::IpAddress a, b;
   std::uint16_t port_a = 0, port_b = 0;
   std::uint64_t frames_a_to_b = 0, bytes_a_to_b = 0;
   std::uint64_t frames_b_to_a = 0, bytes_b_to_a = 0;

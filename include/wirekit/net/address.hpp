@@ -2,8 +2,13 @@
 // the "host:port" text users type.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <bit>
+#include <compare>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,12 +19,27 @@
 
 namespace wirekit::net {
 
-// An IPv4 or IPv6 address, without a port.
+// An IPv4 or IPv6 address, without a port. Trivially copyable (17 bytes), comparable, ordered
+// and hashable (std::hash below), so per-packet code can copy it and key tables on it without
+// allocating.
 class IpAddress {
  public:
   IpAddress() = default;  // 0.0.0.0
   static IpAddress v4(std::uint32_t host_order) noexcept;
   static IpAddress v6(const std::array<std::uint8_t, 16>& bytes) noexcept;
+  // From network-order bytes as they stand in a packet or a DNS record: reads 4 bytes
+  // (from_v4_bytes) or 16 (from_v6_bytes) at `network_order`, which must hold that many.
+  static constexpr IpAddress from_v4_bytes(const std::uint8_t* network_order) noexcept {
+    IpAddress a;
+    std::copy_n(network_order, 4, a.bytes_.begin());
+    return a;
+  }
+  static constexpr IpAddress from_v6_bytes(const std::uint8_t* network_order) noexcept {
+    IpAddress a;
+    std::copy_n(network_order, 16, a.bytes_.begin());
+    a.v4_ = false;
+    return a;
+  }
   // Numeric text only ("10.0.0.1", "::1", "fe80::1%eth0" is refused: no zones here). parse
   // throws Error(errc::invalid_argument) where try_parse returns nullopt.
   static std::optional<IpAddress> try_parse(std::string_view text) noexcept;
@@ -33,11 +53,33 @@ class IpAddress {
   // The first `prefix_bits` bits, the rest zeroed.
   IpAddress masked(unsigned prefix_bits) const noexcept;
   unsigned max_prefix() const noexcept { return v4_ ? 32 : 128; }
-  // Network-order bytes: 4 used for IPv4, 16 for IPv6.
+  // Network-order bytes: 4 used for IPv4 (the other 12 are zero), 16 for IPv6.
   const std::array<std::uint8_t, 16>& bytes() const noexcept { return bytes_; }
-  std::string to_string() const;
 
-  friend bool operator==(const IpAddress&, const IpAddress&) = default;
+  // The longest text plus its NUL: an IPv6 address in full with an IPv4 tail
+  // ("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"), INET6_ADDRSTRLEN.
+  static constexpr std::size_t max_text = 46;
+  // "192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1": RFC 5952 text as inet_ntop (and tshark)
+  // print it. Writes the text and a NUL to `out` (at least max_text bytes) and returns the
+  // text's length; no allocation.
+  std::size_t format(char* out) const noexcept;
+  std::string to_string() const;  // format()'s text
+
+  // Equal: same family and bytes (an IPv4 address and its IPv4-mapped IPv6 form differ; compare
+  // unmapped() addresses to equate them). Two 8-byte compares, no memcmp: capture's per-packet
+  // tables compare addresses on every lookup.
+  friend constexpr bool operator==(const IpAddress& a, const IpAddress& b) noexcept {
+    const auto x = std::bit_cast<std::array<std::uint64_t, 2>>(a.bytes_);
+    const auto y = std::bit_cast<std::array<std::uint64_t, 2>>(b.bytes_);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0 && a.v4_ == b.v4_;
+  }
+  // Every IPv4 address before every IPv6 address; within a family, by value (the bytes in
+  // network order).
+  friend constexpr std::strong_ordering operator<=>(const IpAddress& a,
+                                                    const IpAddress& b) noexcept {
+    if (a.v4_ != b.v4_) return a.v4_ ? std::strong_ordering::less : std::strong_ordering::greater;
+    return a.bytes_ <=> b.bytes_;
+  }
 
  private:
   std::array<std::uint8_t, 16> bytes_{};
@@ -109,3 +151,20 @@ std::uint16_t parse_port(std::string_view text);
 HostPort parse_host_port(std::string_view text, std::optional<std::uint16_t> default_port = {});
 
 }  // namespace wirekit::net
+
+// Hashes IpAddress (unordered containers, capture's flow and statistics tables): the 16 bytes and
+// the family, mixed so that the high bits are as good as the low ones.
+template <>
+struct std::hash<wirekit::net::IpAddress> {
+  std::size_t operator()(const wirekit::net::IpAddress& ip) const noexcept {
+    const auto words = std::bit_cast<std::array<std::uint64_t, 2>>(ip.bytes());
+    const auto mix = [](std::uint64_t h) noexcept {
+      h ^= h >> 31;
+      h *= 0x9e3779b97f4a7c15ULL;
+      h ^= h >> 29;
+      return h;
+    };
+    return static_cast<std::size_t>(
+        mix(words[0] * 0xff51afd7ed558ccdULL ^ mix(words[1] + std::uint64_t{ip.is_v6()})));
+  }
+};

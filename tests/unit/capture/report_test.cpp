@@ -12,11 +12,9 @@
 namespace wirekit::capture {
 namespace {
 
-Address ipv4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
-  Address address;
-  address.bytes[0] = a, address.bytes[1] = b, address.bytes[2] = c, address.bytes[3] = d;
-  address.family = Network::ipv4;
-  return address;
+net::IpAddress ipv4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
+  const std::uint8_t bytes[4] = {a, b, c, d};
+  return net::IpAddress::from_v4_bytes(bytes);
 }
 
 CaptureStats sample() {

@@ -23,6 +23,7 @@ using Action = std::function<int()>;
 void add_tcp_commands(CLI::App& app, Action& action);
 void add_udp_commands(CLI::App& app, Action& action);
 void add_echo_command(CLI::App& app, Action& action);
+void add_chat_command(CLI::App& app, Action& action);
 void add_serve_command(CLI::App& app, Action& action);
 void add_http_commands(CLI::App& app, Action& action);
 void add_hello_command(CLI::App& app, Action& action);

@@ -9,5 +9,6 @@ ServiceKind echo_kind();
 ServiceKind welcome_kind();
 ServiceKind udp_ack_kind();
 ServiceKind web_kind();
+ServiceKind chat_kind();
 
 }  // namespace wirekit::services

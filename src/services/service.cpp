@@ -83,7 +83,7 @@ const ServiceKind* Registry::find(std::string_view section) const noexcept {
 const Registry& Registry::standard() {
   static const Registry registry = [] {
     Registry r;
-    r.add(echo_kind()).add(welcome_kind()).add(udp_ack_kind()).add(web_kind());
+    r.add(echo_kind()).add(welcome_kind()).add(udp_ack_kind()).add(web_kind()).add(chat_kind());
     return r;
   }();
   return registry;

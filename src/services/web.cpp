@@ -1,4 +1,5 @@
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -35,9 +36,12 @@ void apply(http::Server& server, const HttpFeatures& features, LineSink lines) {
 
 namespace {
 
-bool speaks_http(const Service& service) {
+// The services a browser can open, and how: the chat's page is plain HTTP.
+std::optional<std::string_view> web_scheme(const Service& service) {
   const std::string name = service.name();
-  return name == "http" || name == "https";
+  if (name == "https") return "https";
+  if (name == "http" || name == "chat") return "http";
+  return std::nullopt;
 }
 
 }  // namespace
@@ -49,9 +53,9 @@ std::string services_html(std::span<const std::unique_ptr<Service>> services) {
     for (const Listening& l : service->listening()) {
       const std::string shown = http::html_escape(l.address.to_string());
       if (!addresses.empty()) addresses += "<br>";
-      addresses += speaks_http(*service)
-                       ? fmt::format("<a href=\"{}://{}/\">{}</a>", service->name(), shown, shown)
-                       : fmt::format("{} {}", l.transport, shown);
+      const auto scheme = web_scheme(*service);
+      addresses += scheme ? fmt::format("<a href=\"{}://{}/\">{}</a>", *scheme, shown, shown)
+                          : fmt::format("{} {}", l.transport, shown);
     }
     rows += fmt::format("<tr><td>{}</td><td>{}</td></tr>\n", http::html_escape(service->name()),
                         addresses);

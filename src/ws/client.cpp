@@ -47,10 +47,17 @@ Task<std::unique_ptr<net::Stream>> open_transport(const http::Url& url,
       co_await with_timeout(options.handshake_timeout, std::move(connecting), std::move(what));
   peer = tcp.peer_address();
   std::unique_ptr<net::Stream> transport = std::make_unique<net::TcpStream>(std::move(tcp));
+  // Each step's task is named before it is awaited: g++ 12 destroys class temporaries of a
+  // co_await expression twice.
   if (proxy) {
-    transport = co_await http::open_tunnel(std::move(transport), url, options.handshake_timeout);
+    Task<std::unique_ptr<net::Stream>> tunnel =
+        http::open_tunnel(std::move(transport), url, options.handshake_timeout);
+    transport = co_await std::move(tunnel);
   }
-  if (url.scheme == "https") transport = co_await secure(std::move(transport), url, options);
+  if (url.scheme == "https") {
+    Task<std::unique_ptr<net::Stream>> securing = secure(std::move(transport), url, options);
+    transport = co_await std::move(securing);
+  }
   co_return transport;
 }
 
@@ -88,7 +95,8 @@ Task<void> connect(std::string url_text, Handler handler, ClientOptions options)
   const ClientHandshakeResult agreed = co_await handshake(in, url, options);
   Connection connection(in, Role::client, options.connection, agreed.deflate,
                         options.handshake.deflate.compression_threshold, agreed.subprotocol, peer);
-  co_await connection.run(std::move(handler));
+  Task<void> running = connection.run(std::move(handler));
+  co_await std::move(running);
 }
 
 }  // namespace wirekit::ws

@@ -115,6 +115,12 @@ Connection::Connection(net::BufferedStream& stream, Role role, const ConnectionO
 Connection::~Connection() = default;
 
 Task<std::optional<MessageView>> Connection::receive() {
+  if (receiving_) throw Error(errc::misuse, "WebSocket receive: another task is receiving");
+  receiving_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{receiving_};
   stream_.consume(std::exchange(pending_consume_, 0));
   // Whole frames are decoded in place, so the buffer may grow to one frame and its header.
   const std::size_t read_limit =
@@ -258,14 +264,20 @@ Task<void> Connection::close(std::uint16_t code, std::string_view reason) {
     state_ = State::closing;
   }
   if (state_ != State::closing) co_return;
-  // The peer's close comes through receive(): read until it does, or the time is up.
+  // The peer's close comes through receive(): read until it does (or let the task that is
+  // reading do it), or until the time is up.
   auto reading = [](Connection& self) -> Task<void> {
-    while (co_await self.receive()) {
+    if (self.receiving_) {
+      co_await self.peer_closed_.wait();
+    } else {
+      while (co_await self.receive()) {
+      }
     }
   };
   Task<void> until_closed = reading(*this);
+  std::string what = "WebSocket close";  // named: g++ 12 destroys temporaries of a co_await twice
   try {
-    co_await with_timeout(options_.close_timeout, std::move(until_closed), "WebSocket close");
+    co_await with_timeout(options_.close_timeout, std::move(until_closed), std::move(what));
   } catch (const Error& e) {
     if (e.code() == errc::cancelled) throw;
   }
@@ -307,9 +319,10 @@ Task<void> Connection::keepalive() {
     pong_.reset();
     enqueue_control(Opcode::ping, {});
     Task<void> answer = wait_for(pong_);
+    std::string what = "WebSocket ping";
     bool answered = true;
     try {
-      co_await with_timeout(options_.ping_timeout, std::move(answer), "WebSocket ping");
+      co_await with_timeout(options_.ping_timeout, std::move(answer), std::move(what));
     } catch (const Error& e) {
       if (e.code() != errc::timed_out) throw;
       answered = false;
@@ -347,8 +360,9 @@ Task<void> Connection::serve(const Handler& handler) {
   if (!abandoned_) {
     // What is queued (our close among it) goes out, within the close timeout.
     Task<void> writing = await_writer();
+    std::string what = "WebSocket close";
     try {
-      co_await with_timeout(options_.close_timeout, std::move(writing), "WebSocket close");
+      co_await with_timeout(options_.close_timeout, std::move(writing), std::move(what));
     } catch (const Error& e) {
       if (e.code() == errc::cancelled) throw;
     }

@@ -31,7 +31,8 @@ Task<http::Response> upgrade(const std::shared_ptr<const Accepting>& accepting,
     Connection connection(t.stream, Role::server, accepting->options.connection, deflate,
                           accepting->options.handshake.deflate.compression_threshold, subprotocol,
                           t.peer);
-    co_await connection.run(accepting->handler);
+    Task<void> running = connection.run(accepting->handler);  // named: g++ 12 (see client.cpp)
+    co_await std::move(running);
   };
   http::Response response = http::Response::switching_protocols("websocket", std::move(takeover));
   for (const auto [name, value] : decision.headers) {

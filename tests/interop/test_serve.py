@@ -82,7 +82,7 @@ def test_config_errors_name_file_line_and_key(tmp_path):
         "[echo]\nport = 70000\n": "wirekit.toml:2: [echo] port must be a whole number from 0 to 65535",
         "[server]\nshutdown_grace = \"soon\"\n":
             "wirekit.toml:2: [server] shutdown_grace: invalid duration 'soon' (expected e.g. 500ms, 10s, 1m)",
-        "[ech0]\n": "wirekit.toml:1: unknown section [ech0] (expected server, echo, welcome, udp, http)",
+        "[ech0]\n": "wirekit.toml:1: unknown section [ech0] (expected server, echo, welcome, udp, http, chat)",
         "[welcome]\ndeny = [\"10.0.0.0/40\"]\n":
             "[welcome] invalid network '10.0.0.0/40': prefix length must be 0 to 32",
     }
@@ -159,5 +159,5 @@ def test_two_http_sections_serve_http_and_https_and_the_page_at_root_lists_every
 def test_serve_help_names_every_kind_of_service():
     result = run([WIREKIT, "serve", "--help"])
     assert result.returncode == 0, result.stderr
-    for kind in ("echo", "welcome", "udp", "http"):
+    for kind in ("echo", "welcome", "udp", "http", "chat"):
         assert f"\n  {kind} " in result.stdout, result.stdout

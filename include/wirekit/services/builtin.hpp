@@ -4,6 +4,7 @@
 //   §3.1 / §7.2  welcome  — greet each connection and close it; block abusive clients
 //   §3.2         udp      — print each datagram, answer "Message received"
 //   §4.2 / §5.1  http     — the hello app, /healthz, static files, the services page at /
+//   §10.1        chat     — the WebSocket chat room, and its page for browsers
 //
 // Each has its options, the connection handler a program can use on its own, and the Service
 // that `wirekit serve` and the single-service commands run.
@@ -17,6 +18,7 @@
 #include <wirekit/http.hpp>
 #include <wirekit/services/endpoint.hpp>
 #include <wirekit/services/service.hpp>
+#include <wirekit/ws.hpp>
 
 namespace wirekit::services {
 
@@ -102,6 +104,7 @@ void apply(http::Server& server, const HttpFeatures& features, LineSink lines);
 
 struct HttpServiceOptions {
   Endpoint endpoint{"localhost", 8080};
+  std::string name;  // what the registry calls it; empty: "http", or "https" with TLS
   http::ServerOptions http;
   HttpFeatures features;
   // GET / and GET /services.json: the running services and their addresses.
@@ -114,7 +117,9 @@ class HttpService final : public Service {
  public:
   HttpService(http::Router router, HttpServiceOptions options);
   ~HttpService() override;
-  std::string name() const override { return options_.http.tls ? "https" : "http"; }
+  std::string name() const override {
+    return !options_.name.empty() ? options_.name : options_.http.tls ? "https" : "http";
+  }
   Task<void> bind(const ServiceContext& context) override;
   Task<void> serve(const ServiceContext& context) override;
   std::vector<Listening> listening() const override;
@@ -140,6 +145,46 @@ struct WebOptions {
 };
 http::Router web_routes(const WebOptions& options);
 std::unique_ptr<Service> make_web_service(const WebOptions& options);
+
+// ---- §10.1 chat ---------------------------------------------------------------------------------
+// The tutorial's chat protocol: a client sends {"user": U, "message": M}; every client, the
+// sender included, receives {"type": "message", "user": U, "message": M} as Python's json.dumps
+// writes it. nullopt for a message that is not a JSON object with both keys.
+std::optional<std::string> chat_broadcast(std::string_view message);
+
+// One chat room across every loop. Thread-safe.
+class ChatRoom {
+ public:
+  explicit ChatRoom(LineSink lines = stdout_lines());
+  // The WebSocket handler: logs "New client connected. Total clients: N", broadcasts what the
+  // client sends, logs "Client disconnected. Total clients: N". A message that is not chat JSON
+  // is dropped with a log line; the connection stays open (the Python server's handler dies).
+  Task<void> handle(ws::Connection& connection);
+  std::size_t clients() const noexcept { return room_.size(); }
+
+ private:
+  ws::Room room_;
+  LineSink lines_;
+};
+
+// The tutorial's §10.2 client: connects to `url`, asks "Enter your username: " on standard
+// output when `user` is empty (reading the name from `input`), prints "Connected to chat server
+// as NAME", sends each line of `input` as {"user": NAME, "message": LINE} and prints each
+// broadcast as "\nUSER: MESSAGE"; prints "Connection to server closed" when the server closes
+// the connection. At the end of the input it closes the connection with 1000.
+Task<void> chat_join(std::string url, std::string user, LineInput& input, LineSink lines,
+                     ws::ClientOptions options = {});
+
+// The page a browser opens to chat: self-contained HTML and JavaScript that connect to the
+// WebSocket at the page's own URL.
+std::string_view chat_page();
+
+struct ChatOptions {
+  HttpServiceOptions service{.endpoint = {"localhost", 8765}};
+  ws::ServerOptions websocket;
+};
+// The room's WebSocket and the page, both at /.
+std::unique_ptr<Service> make_chat_service(const ChatOptions& options);
 
 // The page at / of `wirekit serve`: every running service and its addresses, as HTML (with
 // links to the HTTP ones) and as JSON.

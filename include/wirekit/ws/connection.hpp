@@ -108,7 +108,9 @@ class Connection {
   bool post(const PreparedMessage& message);
 
   // Starts the closing handshake (if nothing closed the connection yet) and waits for the
-  // peer's close, at most close_timeout. Frames that arrive meanwhile are dropped.
+  // peer's close, at most close_timeout. Frames that arrive meanwhile are dropped. When another
+  // task is in receive(), that task reads the peer's close (and returns nullopt) and this one
+  // only waits for it.
   Task<void> close(std::uint16_t code = close_code::normal, std::string_view reason = {});
 
   bool is_open() const noexcept { return state_ == State::open; }
@@ -161,6 +163,7 @@ class Connection {
   TaskGroup* tasks_ = nullptr;  // while run() runs
   State state_ = State::open;
   bool writer_done_ = false;
+  bool receiving_ = false;         // a task is in receive()
   bool abandoned_ = false;         // dropped at the send-queue limit: its queue is not drained
   std::stop_source stop_reading_;  // ends a pending read once the connection has failed
   std::uint16_t close_code_ = close_code::abnormal;

@@ -51,7 +51,7 @@ TEST(ServerConfig, EnabledFalseAndAbsentSectionsTurnServicesOff) {
 
 TEST(ServerConfig, WithoutAFileEveryServiceRunsWithItsDefaults) {
   EXPECT_EQ(names(default_server_config()),
-            (std::vector<std::string>{"echo", "welcome", "udp", "http"}));
+            (std::vector<std::string>{"echo", "welcome", "udp", "http", "chat"}));
 }
 
 TEST(ServerConfig, ServerSettingsReachTheRunOptions) {
@@ -67,7 +67,7 @@ TEST(ServerConfig, MistakesNameTheLineAndTheKey) {
   EXPECT_EQ(error_of("[[echo]]\nport = 1\n[[echo]]\nprot = 2\n"),
             "wirekit.toml:4: unknown key 'prot' in [echo]");
   EXPECT_EQ(error_of("[ech0]\n"),
-            "wirekit.toml:1: unknown section [ech0] (expected server, echo, welcome, udp, http)");
+            "wirekit.toml:1: unknown section [ech0] (expected server, echo, welcome, udp, http, chat)");
   EXPECT_EQ(error_of("echo = 3\n"), "wirekit.toml:1: [echo] must be a table (or [[echo]] tables)");
   EXPECT_EQ(error_of("[http]\naccess_log = \"verbose\"\n"),
             "wirekit.toml:2: [http] access_log must be \"combined\", \"json\" or \"off\"");

@@ -72,7 +72,8 @@ TEST(WsConnection, TextAndBinaryMessagesComeBackAsSent) {
       EXPECT_EQ(reply->data, bytes);
       done = true;
     };
-    co_await ws::connect(url, talk, quiet_client());
+    Task<void> connecting = ws::connect(url, talk, quiet_client());
+    co_await std::move(connecting);
     EXPECT_TRUE(done);
   });
 }
@@ -91,7 +92,8 @@ TEST(WsConnection, FragmentedAndCompressedMessagesAreReassembled) {
         EXPECT_TRUE(reply && reply->data == text);
       }
     };
-    co_await ws::connect(url, talk, options);
+    Task<void> connecting = ws::connect(url, talk, options);
+    co_await std::move(connecting);
   });
 }
 
@@ -105,7 +107,8 @@ TEST(WsConnection, TheServersCloseCodeAndReasonReachTheClient) {
       code = ws.close_code();
       reason = ws.close_reason();
     };
-    co_await ws::connect(url, talk, quiet_client());
+    Task<void> connecting = ws::connect(url, talk, quiet_client());
+    co_await std::move(connecting);
     EXPECT_EQ(code, 4000);
     EXPECT_EQ(reason, "bye");
   });
@@ -121,7 +124,8 @@ TEST(WsConnection, AMessageOverTheServersLimitClosesWith1009) {
       EXPECT_FALSE(co_await ws.receive());
       code = ws.close_code();
     };
-    co_await ws::connect(url, talk, quiet_client());
+    Task<void> connecting = ws::connect(url, talk, quiet_client());
+    co_await std::move(connecting);
     EXPECT_EQ(code, ws::close_code::message_too_big);
   });
 }
@@ -140,7 +144,8 @@ TEST(WsConnection, APeerThatAnswersNoPingIsClosedByTheKeepalive) {
     // Never in receive(): its pings go unanswered.
     auto deaf = [](ws::Connection&) -> Task<void> { co_await sleep(500ms); };
     const auto start = Clock::now();
-    co_await ws::connect(url, deaf, quiet_client());
+    Task<void> connecting = ws::connect(url, deaf, quiet_client());
+    co_await std::move(connecting);
     EXPECT_LT(Clock::now() - start, 5s);
   });
   EXPECT_EQ(server_saw, ws::close_code::internal_error);
@@ -164,7 +169,8 @@ TEST(WsConnection, APeerThatStopsReadingIsClosedAtTheSendQueueLimit) {
   };
   serve_and_talk(flooding, options, [](std::string url) -> Task<void> {
     auto idle = [](ws::Connection&) -> Task<void> { co_await sleep(100ms); };
-    co_await ws::connect(url, idle, quiet_client());
+    Task<void> connecting = ws::connect(url, idle, quiet_client());
+    co_await std::move(connecting);
   });
   EXPECT_TRUE(refused);
   EXPECT_EQ(code, ws::close_code::policy_violation);
@@ -198,7 +204,8 @@ TEST(WsConnection, ARefusedHandshakeSaysWhatTheServerAnswered) {
   serve_and_talk(echo, {}, [](std::string url) -> Task<void> {
     auto never = [](ws::Connection&) -> Task<void> { co_return; };
     try {
-      co_await ws::connect(url + "missing", never, quiet_client());
+      Task<void> connecting = ws::connect(url + "missing", never, quiet_client());
+      co_await std::move(connecting);
       ADD_FAILURE() << "the handshake succeeded";
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), errc::protocol_error);

@@ -122,10 +122,9 @@ Task<std::optional<MessageView>> Connection::receive() {
     ~Done() { flag = false; }
   } done{receiving_};
   stream_.consume(std::exchange(pending_consume_, 0));
-  // Whole frames are decoded in place, so the buffer may grow to one frame and its header.
-  const std::size_t read_limit =
-      (options_.max_frame_size != 0 ? options_.max_frame_size : options_.max_message_size) +
-      max_header_size;
+  // The decoder takes every byte it is given (a frame split across reads waits inside it), so
+  // reads need room for one block only; a frame that arrived whole is decoded where it lies.
+  constexpr std::size_t read_limit = net::BufferedStream::default_capacity;
   for (;;) {
     if (state_ == State::closed) co_return std::nullopt;
     std::size_t consumed = 0;

@@ -8,8 +8,8 @@
 #include <wirekit/core/completion.hpp>
 #include <wirekit/core/error.hpp>
 #include <wirekit/core/fd.hpp>
-#include <wirekit/core/line_input.hpp>
 #include <wirekit/core/file.hpp>
+#include <wirekit/core/line_input.hpp>
 #include <wirekit/core/log.hpp>
 #include <wirekit/core/log_sink.hpp>
 #include <wirekit/core/loop.hpp>

@@ -3,9 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include <wirekit/core/error.hpp>
-
 #include <wirekit/codec/python_json.hpp>
+#include <wirekit/core/error.hpp>
 
 namespace wirekit::codec {
 namespace {

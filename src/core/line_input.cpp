@@ -62,7 +62,8 @@ void read_lines(int fd, const std::shared_ptr<detail::LineQueue>& shared) {
 
 }  // namespace
 
-LineInput::LineInput(int fd, std::size_t max_queued) : shared_(std::make_shared<detail::LineQueue>()) {
+LineInput::LineInput(int fd, std::size_t max_queued)
+    : shared_(std::make_shared<detail::LineQueue>()) {
   shared_->max_queued = max_queued == 0 ? 1 : max_queued;
   std::thread([fd, shared = shared_] { read_lines(fd, shared); }).detach();
 }

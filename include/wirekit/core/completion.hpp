@@ -50,8 +50,7 @@ class Completion {
 
   class Awaiter final : public detail::Waiter, detail::Suspension {
    public:
-    explicit Awaiter(std::shared_ptr<State> state) noexcept
-        : state_(std::move(state)) {}
+    explicit Awaiter(std::shared_ptr<State> state) noexcept : state_(std::move(state)) {}
     Awaiter(Awaiter&&) = delete;
     ~Awaiter() override {
       const std::lock_guard lock(state_->mutex);

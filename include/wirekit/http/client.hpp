@@ -47,8 +47,7 @@ namespace wirekit::http {
 // or `incomplete` when the peer closed first. The client's own loop, for protocols that begin
 // with an HTTP exchange (a WebSocket handshake).
 Task<ParseResult> read_response_head(net::BufferedStream& in, ResponseHead& head,
-                                     std::span<Header> fields, Duration timeout,
-                                     ParseError& error);
+                                     std::span<Header> fields, Duration timeout, ParseError& error);
 
 // Asks the HTTP proxy at the other end of `transport` for a tunnel to `target` (CONNECT, RFC
 // 9110 §9.3.6), within `timeout`; the stream returned then carries bytes to and from the

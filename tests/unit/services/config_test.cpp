@@ -66,8 +66,9 @@ TEST(ServerConfig, ServerSettingsReachTheRunOptions) {
 TEST(ServerConfig, MistakesNameTheLineAndTheKey) {
   EXPECT_EQ(error_of("[[echo]]\nport = 1\n[[echo]]\nprot = 2\n"),
             "wirekit.toml:4: unknown key 'prot' in [echo]");
-  EXPECT_EQ(error_of("[ech0]\n"),
-            "wirekit.toml:1: unknown section [ech0] (expected server, echo, welcome, udp, http, chat)");
+  EXPECT_EQ(
+      error_of("[ech0]\n"),
+      "wirekit.toml:1: unknown section [ech0] (expected server, echo, welcome, udp, http, chat)");
   EXPECT_EQ(error_of("echo = 3\n"), "wirekit.toml:1: [echo] must be a table (or [[echo]] tables)");
   EXPECT_EQ(error_of("[http]\naccess_log = \"verbose\"\n"),
             "wirekit.toml:2: [http] access_log must be \"combined\", \"json\" or \"off\"");

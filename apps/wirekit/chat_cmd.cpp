@@ -7,6 +7,7 @@ namespace {
 
 struct ChatFlags {
   services::ChatOptions chat;
+  WebSocketFlags websocket;
   std::string url = "ws://localhost:8765";
   std::string user;
   std::size_t threads = 0;
@@ -14,10 +15,13 @@ struct ChatFlags {
 };
 
 int chat_serve(const ChatFlags& flags) {
+  services::ChatOptions chat = flags.chat;
+  chat.websocket.connection = flags.websocket.connection();
+  chat.websocket.handshake.deflate.enabled = !flags.websocket.no_compression;
   services::RunOptions run;
   run.threads = flags.threads;
   run.serve.max_connections = flags.max_connections;
-  return serve_one(services::make_chat_service(flags.chat), std::move(run),
+  return serve_one(services::make_chat_service(chat), std::move(run),
                    [](const services::Service& s) {
                      return "Chat server is listening on " + services::describe(s.listening());
                    });
@@ -42,8 +46,7 @@ void add_chat_command(CLI::App& app, Action& action) {
   serve->add_option("--port", endpoint.port, "Port to listen on")->capture_default_str();
   serve->add_option("--max-connections", flags.max_connections, "Open connections at most")
       ->capture_default_str();
-  serve->add_flag("!--no-compression", flags.chat.websocket.handshake.deflate.enabled,
-                  "Refuse permessage-deflate");
+  add_websocket_flags(*serve, flags.websocket);
   add_threads_flag(*serve, flags.threads);
   serve->callback([&action] { action = [] { return chat_serve(flags); }; });
 

@@ -24,6 +24,7 @@ void add_tcp_commands(CLI::App& app, Action& action);
 void add_udp_commands(CLI::App& app, Action& action);
 void add_echo_command(CLI::App& app, Action& action);
 void add_chat_command(CLI::App& app, Action& action);
+void add_ws_commands(CLI::App& app, Action& action);  // ws echo, ws connect
 void add_serve_command(CLI::App& app, Action& action);
 void add_http_commands(CLI::App& app, Action& action);
 void add_hello_command(CLI::App& app, Action& action);
@@ -77,6 +78,17 @@ struct TlsClientFlags {
   tls::ClientOptions parse() const;
 };
 void add_tls_client_flags(CLI::App& command, TlsClientFlags& flags);
+
+// --max-message-size, --ping-interval, --ping-timeout, --no-compression: the WebSocket
+// connection options of every command that speaks WebSocket.
+struct WebSocketFlags {
+  std::size_t max_message_size = ws::ConnectionOptions{}.max_message_size;
+  std::string ping_interval = "20s";
+  std::string ping_timeout = "20s";
+  bool no_compression = false;
+  ws::ConnectionOptions connection() const;
+};
+void add_websocket_flags(CLI::App& command, WebSocketFlags& flags);
 
 // --threads N (default: one event loop per core).
 void add_threads_flag(CLI::App& command, std::size_t& threads);

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   cli::add_udp_commands(app, action);
   cli::add_echo_command(app, action);
   cli::add_chat_command(app, action);
+  cli::add_ws_commands(app, action);
   cli::add_http_commands(app, action);
   cli::add_hello_command(app, action);
   cli::add_serve_command(app, action);

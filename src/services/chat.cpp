@@ -71,6 +71,34 @@ std::string shown(const nlohmann::ordered_json& value) {
 
 }  // namespace
 
+namespace {
+
+// The two clients of standard input: each line goes out as `outgoing(line)` and each message
+// received is shown by `incoming`, until the server closes the connection or the input ends
+// (then the connection closes with 1000).
+Task<void> relay_lines(ws::Connection& connection, LineInput& input,
+                       std::function<std::string(const std::string&)> outgoing,
+                       std::function<void(const ws::MessageView&)> incoming) {
+  auto sending = [&]() -> Task<void> {
+    while (std::optional<std::string> line = co_await input.next()) {
+      const std::string message = outgoing(*line);
+      co_await connection.send_text(message);
+    }
+    co_await connection.close();
+  };
+  TaskGroup typing;
+  typing.spawn(sending());
+  while (auto message = co_await connection.receive()) incoming(*message);
+  typing.cancel();  // it may be waiting for a line nobody will type
+  try {
+    co_await typing.join();
+  } catch (const Error& e) {
+    if (e.code() != errc::cancelled && e.code() != errc::closed) throw;
+  }
+}
+
+}  // namespace
+
 Task<void> chat_join(std::string url, std::string user, LineInput& input, LineSink lines,
                      ws::ClientOptions options) {
   auto chat = [&](ws::Connection& connection) -> Task<void> {
@@ -82,32 +110,39 @@ Task<void> chat_join(std::string url, std::string user, LineInput& input, LineSi
       user = std::move(*name);
     }
     lines("Connected to chat server as " + user);
-    auto sending = [&]() -> Task<void> {
-      while (std::optional<std::string> line = co_await input.next()) {
-        const nlohmann::ordered_json message{{"user", user}, {"message", *line}};
-        const std::string text = codec::python_json(message);
-        co_await connection.send_text(text);
-      }
-      co_await connection.close();
+    auto outgoing = [&](const std::string& line) {
+      return codec::python_json(nlohmann::ordered_json{{"user", user}, {"message", line}});
     };
-    TaskGroup typing;
-    typing.spawn(sending());
-    while (auto message = co_await connection.receive()) {
-      const auto data = nlohmann::ordered_json::parse(message->data, nullptr, false);
+    auto incoming = [&](const ws::MessageView& message) {
+      const auto data = nlohmann::ordered_json::parse(message.data, nullptr, false);
       if (data.is_object() && data.contains("user") && data.contains("message")) {
         lines("\n" + shown(data["user"]) + ": " + shown(data["message"]));
       }
-    }
+    };
+    Task<void> relaying = relay_lines(connection, input, outgoing, incoming);
+    co_await std::move(relaying);
     lines("Connection to server closed");
-    typing.cancel();  // it may be waiting for a line nobody will type
-    try {
-      co_await typing.join();
-    } catch (const Error& e) {
-      if (e.code() != errc::cancelled && e.code() != errc::closed) throw;
-    }
   };
   Task<void> connecting = ws::connect(std::move(url), chat, std::move(options));
   co_await std::move(connecting);
+}
+
+Task<std::uint16_t> ws_talk(std::string url, LineInput& input, LineSink lines,
+                            ws::ClientOptions options) {
+  std::uint16_t code = ws::close_code::abnormal;
+  auto talk = [&](ws::Connection& connection) -> Task<void> {
+    auto outgoing = [](const std::string& line) { return line; };
+    auto incoming = [&](const ws::MessageView& message) {
+      lines(message.is_text() ? std::string(message.data)
+                              : fmt::format("[binary message, {} bytes]", message.data.size()));
+    };
+    Task<void> relaying = relay_lines(connection, input, outgoing, incoming);
+    co_await std::move(relaying);
+    code = connection.close_code();
+  };
+  Task<void> connecting = ws::connect(std::move(url), talk, std::move(options));
+  co_await std::move(connecting);
+  co_return code;
 }
 
 std::string_view chat_page() {
@@ -208,17 +243,26 @@ state("enter a name");
 )html";
 }
 
-std::unique_ptr<Service> make_chat_service(const ChatOptions& options) {
-  auto room = std::make_shared<ChatRoom>();
+http::Handler chat_route(std::shared_ptr<ChatRoom> room, const ws::ServerOptions& options) {
   auto page = [](http::Request&) -> Task<http::Response> {
     co_return http::Response::html(std::string(chat_page()));
   };
+  return ws::accept([room = std::move(room)](ws::Connection& c) { return room->handle(c); },
+                    options, page);
+}
+
+std::unique_ptr<Service> make_chat_service(const ChatOptions& options) {
   http::Router router;
-  router.get("/", ws::accept([room](ws::Connection& c) { return room->handle(c); },
-                             options.websocket, page));
+  router.get("/", chat_route(std::make_shared<ChatRoom>(), options.websocket));
   HttpServiceOptions service = options.service;
   if (service.name.empty()) service.name = "chat";
   return std::make_unique<HttpService>(std::move(router), std::move(service));
+}
+
+std::unique_ptr<Service> make_ws_echo_service(const WsEchoOptions& options) {
+  http::Router router;
+  router.get("/{path...}", ws::accept(ws::echo, options.websocket));
+  return std::make_unique<HttpService>(std::move(router), options.service);
 }
 
 ServiceKind chat_kind() {

@@ -129,6 +129,7 @@ http::Router web_routes(const WebOptions& options) {
       co_return http::Response::text("ok\n");
     });
   }
+  if (options.chat) router.get("/chat", chat_route(std::make_shared<ChatRoom>(), {}));
   if (options.static_root) {
     router.get("/{path...}",
                http::StaticFiles({.root = *options.static_root, .listing = options.listing}));
@@ -189,6 +190,7 @@ ServiceKind web_kind() {
         o.hello = s.boolean("hello", o.hello);
         o.health = s.boolean("healthz", o.health);
         o.services_page = s.boolean("services_page", o.services_page);
+        o.chat = s.boolean("chat", o.chat);
         http::ServerOptions& h = service.http;
         h.header_timeout = s.duration("header_timeout", h.header_timeout);
         h.body_timeout = s.duration("body_timeout", h.body_timeout);

@@ -94,7 +94,7 @@ Task<void> connect(std::string url_text, Handler handler, ClientOptions options)
   net::BufferedStream in(std::move(transport));
   const ClientHandshakeResult agreed = co_await handshake(in, url, options);
   Connection connection(in, Role::client, options.connection, agreed.deflate,
-                        options.handshake.deflate.compression_threshold, agreed.subprotocol, peer);
+                        options.handshake.deflate, agreed.subprotocol, peer);
   Task<void> running = connection.run(std::move(handler));
   co_await std::move(running);
 }

@@ -15,21 +15,39 @@ namespace {
 
 // How many queued buffers one writev takes: a broadcast burst leaves in few system calls.
 constexpr std::size_t max_batch = 64;
+// What the send queue keeps of its size while idle.
+constexpr std::size_t idle_queue_capacity = 4;
 
 DecoderOptions decoder_options(const ConnectionOptions& o) {
   return {.max_message_size = o.max_message_size, .max_frame_size = o.max_frame_size};
 }
 
-// The compressor of our side and the decompressor of the peer's, as negotiated: a server
-// compresses with the server_ parameters and inflates with the client_ ones.
-std::unique_ptr<Compressor> make_compressor(Role role, const std::optional<DeflateParams>& p) {
-  if (!p) return nullptr;
-  return role == Role::server ? std::make_unique<Compressor>(p->server_max_window_bits,
-                                                             p->server_no_context_takeover)
-                              : std::make_unique<Compressor>(p->client_max_window_bits,
-                                                             p->client_no_context_takeover);
+// A compressor without context takeover holds nothing between messages: one per thread and
+// window size serves every such connection of a loop, and every broadcast made on it, so their
+// deflaters (some 256 KiB each at 15 bits) are not paid per connection or per message.
+Compressor& loop_compressor(int window_bits, int mem_level) {
+  thread_local std::array<std::array<std::unique_ptr<Compressor>, 10>, 16> compressors;
+  std::unique_ptr<Compressor>& compressor = compressors.at(window_bits).at(mem_level);
+  if (!compressor) compressor = std::make_unique<Compressor>(window_bits, true, mem_level);
+  return *compressor;
 }
 
+// The compressor of our side, as negotiated (a server compresses with the server_ parameters,
+// a client with the client_ ones): the loop's when it resets per message, else its own.
+// `own` keeps a connection's own.
+Compressor* our_compressor(Role role, const std::optional<DeflateParams>& p, int mem_level,
+                           std::unique_ptr<Compressor>& own) {
+  if (!p) return nullptr;
+  const bool server = role == Role::server;
+  const int bits = server ? p->server_max_window_bits : p->client_max_window_bits;
+  if (server ? p->server_no_context_takeover : p->client_no_context_takeover) {
+    return &loop_compressor(std::max(bits, 9), mem_level);
+  }
+  own = std::make_unique<Compressor>(bits, false, mem_level);
+  return own.get();
+}
+
+// The decompressor of the peer's side: a server inflates with the client_ parameters.
 std::unique_ptr<Decompressor> make_decompressor(Role role, const std::optional<DeflateParams>& p) {
   if (!p) return nullptr;
   return role == Role::server ? std::make_unique<Decompressor>(p->client_max_window_bits,
@@ -81,10 +99,9 @@ std::shared_ptr<const std::string> PreparedMessage::frames(
     auto frames = std::make_shared<std::string>();
     // Without context takeover every message starts a fresh window, so one compressed form
     // serves every peer that negotiated the same window size.
-    std::optional<Compressor> compressor;
-    if (compress) compressor.emplace(deflate->server_max_window_bits, true);
-    Encoder encoder(Role::server, {.fragment_size = s.fragment_size},
-                    compressor ? &*compressor : nullptr);
+    Compressor* compressor =
+        compress ? &loop_compressor(std::max<int>(deflate->server_max_window_bits, 9), 8) : nullptr;
+    Encoder encoder(Role::server, {.fragment_size = s.fragment_size}, compressor);
     encoder.message(s.opcode, s.payload, *frames);
     form = std::move(frames);
   }
@@ -95,20 +112,19 @@ std::shared_ptr<const std::string> PreparedMessage::frames(
 
 Connection::Connection(net::BufferedStream& stream, Role role, const ConnectionOptions& options,
                        const std::optional<DeflateParams>& deflate,
-                       std::size_t compression_threshold, std::string subprotocol,
+                       const DeflateOptions& deflate_options, std::string subprotocol,
                        const net::SocketAddress& peer)
     : stream_(stream),
       role_(role),
       options_(options),
       deflate_(deflate),
-      compression_threshold_(compression_threshold),
-      compressor_(make_compressor(role, deflate)),
+      compression_threshold_(deflate_options.compression_threshold),
       decompressor_(make_decompressor(role, deflate)),
       decoder_(role, decoder_options(options), decompressor_.get()),
-      encoder_(
-          role,
-          {.fragment_size = options.fragment_size, .compression_threshold = compression_threshold},
-          compressor_.get()),
+      encoder_(role,
+               {.fragment_size = options.fragment_size,
+                .compression_threshold = deflate_options.compression_threshold},
+               our_compressor(role, deflate, deflate_options.mem_level, own_compressor_)),
       subprotocol_(std::move(subprotocol)),
       peer_(peer) {}
 
@@ -286,9 +302,14 @@ Task<void> Connection::close(std::uint16_t code, std::string_view reason) {
 
 Task<void> Connection::write_loop() {
   std::vector<iovec> chunks;
-  chunks.reserve(max_batch);
   for (;;) {
-    while (queue_.empty()) {
+    while (queue_head_ == queue_.size()) {
+      // Idle: what a burst made the queue grow to goes back, so an idle connection holds a
+      // few pointers at most.
+      queue_.clear();
+      queue_head_ = 0;
+      if (queue_.capacity() > idle_queue_capacity) queue_.shrink_to_fit();
+      if (chunks.capacity() > idle_queue_capacity) chunks = {};
       if (state_ == State::closed) {
         writer_done_ = true;
         drained_.set();
@@ -297,15 +318,20 @@ Task<void> Connection::write_loop() {
       wake_writer_.reset();
       co_await wake_writer_.wait();
     }
-    const std::size_t batch = std::min(queue_.size(), max_batch);
+    const std::size_t batch = std::min(queue_.size() - queue_head_, max_batch);
     chunks.clear();
-    for (std::size_t i = 0; i < batch; ++i) {
+    for (std::size_t i = queue_head_; i < queue_head_ + batch; ++i) {
       chunks.push_back({const_cast<char*>(queue_[i]->data()), queue_[i]->size()});
     }
     co_await stream_.writev(chunks);
-    for (std::size_t i = 0; i < batch; ++i) {
-      queued_bytes_ -= queue_.front()->size();
-      queue_.pop_front();
+    for (std::size_t i = 0; i < batch; ++i, ++queue_head_) {
+      queued_bytes_ -= queue_[queue_head_]->size();
+      queue_[queue_head_].reset();
+    }
+    if (queue_head_ >= max_batch && 2 * queue_head_ >= queue_.size()) {
+      // A queue that never empties moves its rest to the front now and then (amortised O(1)).
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
+      queue_head_ = 0;
     }
     if (queued_bytes_ <= options_.write_high_water) drained_.set();
   }
@@ -334,6 +360,14 @@ Task<void> Connection::keepalive() {
       co_return;
     }
   }
+}
+
+Task<void> Connection::close_when(std::stop_token going_away) {
+  wirekit::Event requested;
+  // Requested on this connection's own loop (net::TcpServer::draining), so setting is safe.
+  const std::stop_callback on_request(going_away, [&requested] { requested.set(); });
+  co_await requested.wait();
+  co_await close(close_code::going_away, "server shutting down");
 }
 
 Task<void> Connection::await_writer() {
@@ -369,11 +403,12 @@ Task<void> Connection::serve(const Handler& handler) {
   tasks_->cancel();  // the keepalive, and a writer still blocked on a peer that does not read
 }
 
-Task<void> Connection::run(Handler handler) {
+Task<void> Connection::run(Handler handler, std::stop_token going_away) {
   TaskGroup tasks;
   tasks_ = &tasks;
   tasks.spawn(write_loop());
   if (options_.ping_interval > Duration::zero()) tasks.spawn(keepalive());
+  if (going_away.stop_possible()) tasks.spawn(close_when(std::move(going_away)));
   tasks.spawn(serve(handler));
   try {
     co_await tasks.join();
@@ -383,6 +418,12 @@ Task<void> Connection::run(Handler handler) {
   }
   tasks_ = nullptr;
   state_ = State::closed;
+}
+
+Task<void> echo(Connection& connection) {
+  while (auto message = co_await connection.receive()) {
+    co_await connection.send(message->opcode, message->data);
+  }
 }
 
 }  // namespace wirekit::ws

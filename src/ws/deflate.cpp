@@ -33,10 +33,27 @@ void check_window_bits(int window_bits) {
 
 }  // namespace
 
+// zlib's state is made on first use: a connection that negotiated compression but sends
+// nothing large holds none of it (a deflater is some 256 KiB at 15 bits and memLevel 8).
 struct Compressor::State {
   z_stream stream{};
+  int window_bits = 15;
+  int mem_level = 8;
   bool no_context_takeover = false;
-  ~State() { deflateEnd(&stream); }
+  bool initialized = false;
+  ~State() {
+    if (initialized) deflateEnd(&stream);
+  }
+  z_stream& ready() {
+    if (!initialized) {
+      if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -window_bits, mem_level,
+                       Z_DEFAULT_STRATEGY) != Z_OK) {
+        throw std::bad_alloc();
+      }
+      initialized = true;
+    }
+    return stream;
+  }
 };
 
 Compressor::Compressor(int window_bits, bool no_context_takeover, int mem_level) {
@@ -45,13 +62,10 @@ Compressor::Compressor(int window_bits, bool no_context_takeover, int mem_level)
     throw Error(errc::invalid_argument,
                 "invalid deflate memory level " + std::to_string(mem_level) + ": must be 1 to 9");
   }
-  auto state = std::make_unique<State>();
-  state->no_context_takeover = no_context_takeover;
-  if (deflateInit2(&state->stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -std::max(window_bits, 9),
-                   mem_level, Z_DEFAULT_STRATEGY) != Z_OK) {
-    throw std::bad_alloc();
-  }
-  state_ = std::move(state);
+  state_ = std::make_unique<State>();
+  state_->window_bits = std::max(window_bits, 9);
+  state_->mem_level = mem_level;
+  state_->no_context_takeover = no_context_takeover;
 }
 
 Compressor::~Compressor() = default;
@@ -59,7 +73,7 @@ Compressor::Compressor(Compressor&&) noexcept = default;
 Compressor& Compressor::operator=(Compressor&&) noexcept = default;
 
 void Compressor::compress(std::string_view message, std::string& out) {
-  z_stream& zs = state_->stream;
+  z_stream& zs = state_->ready();
   std::string_view rest = message;  // not yet handed to zlib
   for (;;) {
     if (zs.avail_in == 0) {
@@ -85,11 +99,25 @@ void Compressor::compress(std::string_view message, std::string& out) {
   if (state_->no_context_takeover) deflateReset(&zs);
 }
 
+// Made on first use too, and with no_context_takeover ended after each message: between
+// messages such a connection holds no inflater (about 7 KiB, and the window once used).
 struct Decompressor::State {
   z_stream stream{};
+  int window_bits = 15;
   bool no_context_takeover = false;
+  bool initialized = false;
   bool stream_ended = false;  // the message's stream ended with a BFINAL block
-  ~State() { inflateEnd(&stream); }
+  ~State() { end(); }
+  void ready() {
+    if (initialized) return;
+    if (inflateInit2(&stream, -window_bits) != Z_OK) throw std::bad_alloc();
+    initialized = true;
+  }
+  void end() {
+    if (initialized) inflateEnd(&stream);
+    initialized = false;
+    stream_ended = false;
+  }
 
   // Inflates `in` onto `out`, whose size must stay within `limit`.
   Result inflate_into(std::string_view in, std::string& out, std::size_t limit) {
@@ -137,10 +165,9 @@ struct Decompressor::State {
 
 Decompressor::Decompressor(int window_bits, bool no_context_takeover) {
   check_window_bits(window_bits);
-  auto state = std::make_unique<State>();
-  state->no_context_takeover = no_context_takeover;
-  if (inflateInit2(&state->stream, -std::max(window_bits, 9)) != Z_OK) throw std::bad_alloc();
-  state_ = std::move(state);
+  state_ = std::make_unique<State>();
+  state_->window_bits = std::max(window_bits, 9);
+  state_->no_context_takeover = no_context_takeover;
 }
 
 Decompressor::~Decompressor() = default;
@@ -153,6 +180,7 @@ Decompressor::Result Decompressor::decompress(std::string_view frame_payload,
   const std::size_t limit =
       max_out > out.max_size() - out.size() ? out.max_size() : out.size() + max_out;
   State& s = *state_;
+  s.ready();
   Result result = s.inflate_into(frame_payload, out, limit);
   if (result == Result::ok && last_frame_of_message && !s.stream_ended) {
     result = s.inflate_into(flush_tail, out, limit);
@@ -164,8 +192,9 @@ Decompressor::Result Decompressor::decompress(std::string_view frame_payload,
   }
   // A stream that ended cannot go on: the next message starts a new one (its window is gone,
   // so a peer that ends a stream cannot refer back across it).
-  if (result != Result::ok ||
-      (last_frame_of_message && (s.no_context_takeover || s.stream_ended))) {
+  if (result != Result::ok || (last_frame_of_message && s.no_context_takeover)) {
+    s.end();
+  } else if (last_frame_of_message && s.stream_ended) {
     inflateReset(&s.stream);
     s.stream_ended = false;
   }

@@ -29,9 +29,9 @@ Task<http::Response> upgrade(const std::shared_ptr<const Accepting>& accepting,
   auto takeover = [accepting, subprotocol = decision.subprotocol,
                    deflate = decision.deflate](http::Takeover t) -> Task<void> {
     Connection connection(t.stream, Role::server, accepting->options.connection, deflate,
-                          accepting->options.handshake.deflate.compression_threshold, subprotocol,
-                          t.peer);
-    Task<void> running = connection.run(accepting->handler);  // named: g++ 12 (see client.cpp)
+                          accepting->options.handshake.deflate, subprotocol, t.peer);
+    // Named: g++ 12 (see client.cpp).
+    Task<void> running = connection.run(accepting->handler, t.draining);
     co_await std::move(running);
   };
   http::Response response = http::Response::switching_protocols("websocket", std::move(takeover));

@@ -203,3 +203,67 @@ def test_wirekits_client_asks_for_a_name_and_notices_the_server_going_away(spawn
     server.stop()
     assert ann.line() == "Connection to server closed"
     assert ann.wait() == 0
+
+
+def test_the_chat_client_example_chats_with_the_tutorials_python_server(spawn):
+    websockets = require_module("websockets", "python3-websockets")
+    port = free_port()
+    server = spawn(tutorial("chat_server_10_1.py") + [str(port)])
+    wait_tcp(port)
+    ann = spawn([EXAMPLES / "chat_client", f"ws://127.0.0.1:{port}/"], stdin=subprocess.PIPE)
+    ann.proc.stdin.write("ann\n")
+    ann.proc.stdin.flush()
+    assert ann.line() == "Enter your username: Connected to chat server as ann"
+    assert server.line() == "New client connected. Total clients: 1"
+
+    async def bob():
+        async with websockets.connect(f"ws://127.0.0.1:{port}/") as client:
+            ann.proc.stdin.write(TEXT + "\n")
+            ann.proc.stdin.flush()
+            return await asyncio.wait_for(client.recv(), 5)
+
+    assert asyncio.run(bob()) == expected("ann", TEXT)
+    assert [ann.line(), ann.line()] == ["", f"ann: {TEXT}"]
+    ann.proc.stdin.close()
+    assert ann.wait() == 0
+
+
+def test_a_server_shutting_down_closes_its_websockets_with_1001(spawn):
+    websockets = require_module("websockets", "python3-websockets")
+    server, port = start_chat(spawn)
+
+    async def wait_for_close():
+        async with websockets.connect(f"ws://127.0.0.1:{port}/") as client:
+            assert server.line() == "New client connected. Total clients: 1"
+            server.proc.terminate()  # SIGTERM: the graceful shutdown of every wirekit server
+            with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+                await asyncio.wait_for(client.recv(), 10)
+            return closed.value.rcvd
+
+    received = asyncio.run(wait_for_close())
+    assert received is not None and (received.code, received.reason) == (1001,
+                                                                         "server shutting down")
+    assert server.wait() == 0
+
+
+def test_wirekit_serve_has_a_chat_room_at_slash_chat_on_its_http_port(spawn, tmp_path):
+    port = free_port()
+    config = tmp_path / "wirekit.toml"
+    config.write_text(f'[http]\nhost = "127.0.0.1"\nport = {port}\n')
+    spawn([WIREKIT, "serve", "-c", config])
+    wait_tcp(port)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"GET /chat HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        page = b""
+        while chunk := s.recv(65536):
+            page += chunk
+    assert page.startswith(b"HTTP/1.1 200 ") and b"new WebSocket(" in page
+    websockets = require_module("websockets", "python3-websockets")
+
+    async def chat():
+        async with websockets.connect(f"ws://127.0.0.1:{port}/chat") as ann, \
+                websockets.connect(f"ws://127.0.0.1:{port}/chat") as bob:
+            await ann.send(json.dumps({"user": "ann", "message": TEXT}))
+            return [await asyncio.wait_for(c.recv(), 5) for c in (ann, bob)]
+
+    assert asyncio.run(chat()) == [expected("ann", TEXT)] * 2

@@ -142,6 +142,7 @@ struct WebOptions {
   bool listing = true;
   // The services page at / unless the static root has an index.html of its own.
   bool services_page = true;
+  bool chat = true;  // a chat room of its own (§10.1) and its page at /chat
 };
 http::Router web_routes(const WebOptions& options);
 std::unique_ptr<Service> make_web_service(const WebOptions& options);
@@ -179,12 +180,30 @@ Task<void> chat_join(std::string url, std::string user, LineInput& input, LineSi
 // WebSocket at the page's own URL.
 std::string_view chat_page();
 
+// The room's route: its WebSocket, and its page for a request without Upgrade.
+http::Handler chat_route(std::shared_ptr<ChatRoom> room, const ws::ServerOptions& options);
+
 struct ChatOptions {
   HttpServiceOptions service{.endpoint = {"localhost", 8765}};
   ws::ServerOptions websocket;
 };
 // The room's WebSocket and the page, both at /.
 std::unique_ptr<Service> make_chat_service(const ChatOptions& options);
+
+// ---- wirekit ws: an echo server, and a client for any WebSocket server ------------------------
+struct WsEchoOptions {
+  HttpServiceOptions service{.endpoint = {"127.0.0.1", 9001}, .name = "ws-echo"};
+  ws::ServerOptions websocket;
+};
+// ws::echo on every path.
+std::unique_ptr<Service> make_ws_echo_service(const WsEchoOptions& options);
+
+// Talks to the WebSocket at `url`: each line of `input` goes out as a text message, each message
+// received is written to `lines` (a binary one as "[binary message, N bytes]"), and at the end
+// of the input the connection closes with 1000. Returns the code it closed with
+// (ws::Connection::close_code()); a refused handshake throws.
+Task<std::uint16_t> ws_talk(std::string url, LineInput& input, LineSink lines,
+                            ws::ClientOptions options = {});
 
 // The page at / of `wirekit serve`: every running service and its addresses, as HTML (with
 // links to the HTTP ones) and as JSON.

@@ -26,12 +26,13 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <wirekit/core.hpp>
 #include <wirekit/net/address.hpp>
@@ -89,7 +90,7 @@ class PreparedMessage {
 class Connection {
  public:
   Connection(net::BufferedStream& stream, Role role, const ConnectionOptions& options,
-             const std::optional<DeflateParams>& deflate, std::size_t compression_threshold,
+             const std::optional<DeflateParams>& deflate, const DeflateOptions& deflate_options,
              std::string subprotocol, const net::SocketAddress& peer);
   ~Connection();
   Connection(const Connection&) = delete;
@@ -125,8 +126,10 @@ class Connection {
   std::uint64_t dropped_messages() const noexcept { return dropped_; }
 
   // Runs `handler` on this connection with the writer and the keepalive beside it, then the
-  // closing handshake; returns once the connection is over. ws::accept and ws::connect call it.
-  Task<void> run(std::function<Task<void>(Connection&)> handler);
+  // closing handshake; returns once the connection is over. When `going_away` is requested (a
+  // server that begins to shut down) the connection is closed with 1001. ws::accept and
+  // ws::connect call it.
+  Task<void> run(std::function<Task<void>(Connection&)> handler, std::stop_token going_away = {});
 
  private:
   enum class State { open, closing, closed };
@@ -137,6 +140,7 @@ class Connection {
   void fail(std::uint16_t code, std::string_view reason);
   Task<void> write_loop();
   Task<void> keepalive();
+  Task<void> close_when(std::stop_token going_away);
   Task<void> serve(const std::function<Task<void>(Connection&)>& handler);
   Task<void> await_writer();
 
@@ -145,7 +149,7 @@ class Connection {
   ConnectionOptions options_;
   std::optional<DeflateParams> deflate_;
   std::size_t compression_threshold_;
-  std::unique_ptr<Compressor> compressor_;
+  std::unique_ptr<Compressor> own_compressor_;  // null when the loop's serves (no takeover)
   std::unique_ptr<Decompressor> decompressor_;
   Decoder decoder_;
   Encoder encoder_;
@@ -153,7 +157,10 @@ class Connection {
   net::SocketAddress peer_;
 
   std::size_t pending_consume_ = 0;  // input bytes of the message last returned
-  std::deque<std::shared_ptr<const std::string>> queue_;
+  // Frames to write, from queue_head_ on: a vector, as a std::deque holds some 600 bytes even
+  // when empty.
+  std::vector<std::shared_ptr<const std::string>> queue_;
+  std::size_t queue_head_ = 0;
   std::size_t queued_bytes_ = 0;
   std::uint64_t dropped_ = 0;
   wirekit::Event wake_writer_;  // the queue has something, or the connection closed
@@ -171,5 +178,9 @@ class Connection {
 };
 
 using Handler = std::function<Task<void>(Connection&)>;
+
+// Sends every message back as it came, text as text and binary as binary, until the connection
+// closes: the server of conformance tests and benchmarks, and the client of `ws connect --echo`.
+Task<void> echo(Connection& connection);
 
 }  // namespace wirekit::ws

@@ -15,7 +15,8 @@ namespace wirekit::ws {
 // no_context_takeover every message starts afresh: such a compressor holds nothing between
 // calls and may be shared by all the connections of one loop (not across threads), which keeps
 // its memory (about (1 << (window_bits + 2)) + (1 << (mem_level + 9)) bytes) out of the cost of
-// each connection.
+// each connection; ws::Connection does so. zlib's state is made on the first compress(): a
+// compressor that never compresses costs a few bytes.
 class Compressor {
  public:
   // window_bits 8..15 (8 is raised to 9: zlib cannot make a raw deflater with a window of 256
@@ -37,7 +38,9 @@ class Compressor {
 
 // Inflates messages frame by frame, or in any smaller pieces. It holds the peer's window, so it
 // belongs to one connection, even with no_context_takeover: a message may arrive over many
-// reads, interleaved with other connections' messages.
+// reads, interleaved with other connections' messages. Its zlib state is made on the first
+// decompress() and, with no_context_takeover, freed at the end of each message: between
+// messages it costs a few bytes.
 class Decompressor {
  public:
   // window_bits 8..15 (the peer's max window bits); anything else throws

@@ -68,13 +68,14 @@ struct DeflateOptions {
   // Server: asked of the client when it offered client_max_window_bits. Client: the largest
   // window our client compresses with (offered as a value when below 15).
   std::uint8_t client_max_window_bits = 15;
-  // Server: we reset our compressor per message (a compressor shared by connections must).
+  // Server: we reset our compressor per message, so that one compressor per loop serves every
+  // connection, and one compressed form of a broadcast every peer (memory, CPU).
   // Client: asked of the server.
   bool server_no_context_takeover = false;
   // Server: asked of the client. Client: we reset our compressor per message.
   bool client_no_context_takeover = false;
   std::size_t compression_threshold = 128;  // smaller messages are sent uncompressed
-  int mem_level = 8;                        // zlib's memLevel, 1..9
+  int mem_level = 8;                        // zlib's memLevel (1..9) of our compressor
 };
 
 // The server's choice among the client's offers: the first permessage-deflate offer it can

@@ -186,12 +186,17 @@ Task<std::optional<MessageView>> Connection::receive() {
         break;
     }
     stream_.consume(consumed);
-    if (stream_.empty()) stream_.release();  // an idle connection holds no read buffer
     bool more = false;
     bool reset = false;
-    Task<bool> filling = stream_.fill(read_limit);
-    filling.add_stop_token(stop_reading_.get_token());
     try {
+      if (stream_.empty()) {
+        // Idle: the block goes back to the loop's pool while we wait, so an idle connection
+        // holds no read buffer.
+        stream_.release();
+        co_await stream_.wait_readable().until(stop_reading_.get_token());
+      }
+      Task<bool> filling = stream_.fill(read_limit);
+      filling.add_stop_token(stop_reading_.get_token());
       more = co_await std::move(filling);
     } catch (const Error& e) {
       // Our own stop (the connection failed) ends the read; a stop from outside goes on.

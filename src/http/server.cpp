@@ -130,7 +130,7 @@ class Server::Connection final : public BodyWriter {
   Task<void> write(std::string_view data) override;
 
  private:
-  enum class Outcome { keep_going, close };
+  enum class Outcome { keep_going, close, upgrade };
   enum class Read { data, closed, timed_out };
   Task<Outcome> serve_one();
   // Reads more of the request within `timeout`: behind what is buffered, or, with `keep`,
@@ -155,6 +155,7 @@ class Server::Connection final : public BodyWriter {
   std::size_t served_ = 0;
   bool chunked_body_ = false;   // the response being streamed is chunk-framed
   std::string client_subject_;  // the TLS client certificate's subject, if one was presented
+  UpgradeHandler upgrade_;      // from a 101 response, until run() calls it
 };
 
 void Server::Connection::release_workspace() noexcept {
@@ -180,7 +181,13 @@ Task<void> Server::Connection::run() {
         if (draining_.stop_requested()) break;
       }
       if (!ws_) ws_ = EventLoop::current().service<WorkspacePool>().take(options_.limits);
-      if (co_await serve_one() == Outcome::close) break;
+      const Outcome outcome = co_await serve_one();
+      if (outcome == Outcome::upgrade) {
+        Takeover takeover{in_, peer_, draining_};  // not made in the co_await: g++ 12
+        co_await upgrade_(std::move(takeover));
+        break;
+      }
+      if (outcome == Outcome::close) break;
     }
   } catch (const Error& e) {
     if (e.code() == errc::cancelled) {
@@ -355,9 +362,10 @@ Task<Server::Connection::Outcome> Server::Connection::serve_one() {
     co_await flush();
     in_.consume(consumed);  // the protocol taking over reads what followed the request first
     release_workspace();
-    Takeover takeover{in_, peer_, draining_};  // not made in the co_await: g++ 12
-    co_await response.upgrade(std::move(takeover));
-    co_return Outcome::close;
+    // run() hands the connection over once this frame, with the request and the response in
+    // it, is gone: an upgraded connection may stay open for days.
+    upgrade_ = std::move(response.upgrade);
+    co_return Outcome::upgrade;
   }
   if (skip_body) {
     co_await flush();

@@ -16,8 +16,9 @@ namespace wirekit::ws {
 namespace {
 
 // A message buffer that grew past this is freed once its message was handed out, so one large
-// message does not pin its memory to the connection for the rest of its life.
-constexpr std::size_t kept_capacity = 64 * 1024;
+// message does not pin its memory to the connection for the rest of its life (thousands of
+// chat connections, each keeping what its largest message needed, would add up).
+constexpr std::size_t kept_capacity = 4 * 1024;
 
 // A compressed message may take a little more room on the wire than its inflated size (stored
 // blocks of incompressible data cost 5 bytes per 64 KiB, each flush a few bytes): its declared

@@ -89,6 +89,8 @@ class PreparedMessage {
 
 class Connection {
  public:
+  // `options` and `peer` are kept by reference: they must outlive the connection (ws::accept
+  // and ws::connect keep them so), which saves some 200 bytes on each of thousands.
   Connection(net::BufferedStream& stream, Role role, const ConnectionOptions& options,
              const std::optional<DeflateParams>& deflate, const DeflateOptions& deflate_options,
              std::string subprotocol, const net::SocketAddress& peer);
@@ -146,7 +148,7 @@ class Connection {
 
   net::BufferedStream& stream_;
   Role role_;
-  ConnectionOptions options_;
+  const ConnectionOptions& options_;
   std::optional<DeflateParams> deflate_;
   std::size_t compression_threshold_;
   std::unique_ptr<Compressor> own_compressor_;  // null when the loop's serves (no takeover)
@@ -154,7 +156,7 @@ class Connection {
   Decoder decoder_;
   Encoder encoder_;
   std::string subprotocol_;
-  net::SocketAddress peer_;
+  const net::SocketAddress& peer_;
 
   std::size_t pending_consume_ = 0;  // input bytes of the message last returned
   // Frames to write, from queue_head_ on: a vector, as a std::deque holds some 600 bytes even

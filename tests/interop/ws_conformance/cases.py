@@ -809,7 +809,8 @@ fail_case("strict.1", "A text frame of 5 bytes with its length in the 16-bit for
 fail_case("strict.2", "A text frame of 200 bytes with its length in the 64-bit form (not "
           "minimal).", lambda s: s.send_frame(wire.TEXT, b"*" * 200, length_form=64))
 fail_case("strict.3", "A binary frame whose 64-bit length has its most significant bit set.",
-          lambda s: s.send_frame(wire.BINARY, b"\xfe" * 16, length_form="msb"), code=(1002, 1009))
+          lambda s: s.send_frame(wire.BINARY, b"\xfe" * 16, length_form="msb"),
+          code=(1002, 1009))
 fail_case("strict.4", "An unmasked text frame from the client.",
           lambda s: s.send_frame(wire.TEXT, HELLO, mask=False), modes=("server",))
 fail_case("strict.5", "A masked text frame from the server.",

@@ -30,7 +30,7 @@ def _read_head(sock, deadline):
             return split
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise HandshakeError(f"no complete HTTP head within the time limit (got {bytes(data)!r})")
+            raise HandshakeError(f"no complete HTTP head in time (got {bytes(data)!r})")
         sock.settimeout(remaining)
         try:
             chunk = sock.recv(65536)

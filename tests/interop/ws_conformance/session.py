@@ -446,10 +446,15 @@ class Session:
         self.got_close = True
         if self.closed_by_me is None:
             self.closed_by_me = False
-        if not self.sent_close:
-            # Echo it, as Autobahn does, after the frame being written (if any) is complete.
-            keep = self._frame_in_progress
-            self._out = deque(i for i in self._out if i[2] == keep)
+        half_written = bool(self._out) and self._out[0][2] == self._frame_in_progress
+        if half_written:
+            # A frame of ours is half-written: neither its rest nor a close can follow.
+            self.note("the peer's close came while a frame of ours was half-written; its rest "
+                      "and our close are not sent")
+            self._out.clear()
+        elif not self.sent_close:
+            # Echo it, as Autobahn does.
+            self._out.clear()
             self.sent_close = True
             self.send_frame(wire.CLOSE, wire.close_payload(self.remote_code))
         if self.role == "server":

@@ -12,8 +12,10 @@ def _grade(case, s, start):
     if case.finish is not None:
         grade = case.finish(s, grade)
     outcome, reason = final_outcome(*grade, s.violations)
-    if outcome not in (PASS,) and s.notes:
-        reason += " | " + "; ".join(s.notes[-6:])
+    if outcome != PASS:
+        reason += f" [{grade[3]}; {s.closing_summary()}]"
+        if s.notes:
+            reason += " | " + "; ".join(s.notes[-6:])
     return Result(case.id, outcome, reason, time.monotonic() - start)
 
 

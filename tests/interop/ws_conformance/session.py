@@ -479,6 +479,19 @@ class Session:
 
     # --- grading ---------------------------------------------------------------------------
 
+    def closing_summary(self):
+        if self.remote_close_raw is None:
+            peer = "no close frame from the peer"
+        elif self.remote_code is None:
+            peer = "the peer's close had no code"
+        else:
+            peer = f"the peer closed with {self.remote_code}"
+            if self.remote_reason:
+                peer += f" ({bytes(self.remote_reason[:80])!r})"
+        by = "us" if self.dropped_by_me else "the peer"
+        return (f"{peer}; TCP closed by {by} at {self.now():.3f}s"
+                f"{', after a clean closing handshake' if self.was_clean else ''}")
+
     def grade(self, opened=True):
         """(behavior, behavior_close, result, result_close) as Autobahn computes them."""
         behavior, result = FAIL, ("Actual events differ from any expected: got "

@@ -12,8 +12,11 @@ def _grade(case, s, start):
     if case.finish is not None:
         grade = case.finish(s, grade)
     outcome, reason = final_outcome(*grade, s.violations)
+    reason += f" [{grade[3]}; {s.closing_summary()}]"
+    if s.deflate is not None:
+        reason += (f" [{s.rx_compressed} of {s.rx_messages} messages from the peer "
+                   "compressed]")
     if outcome != PASS:
-        reason += f" [{grade[3]}; {s.closing_summary()}]"
         if s.notes:
             reason += " | " + "; ".join(s.notes[-6:])
     return Result(case.id, outcome, reason, time.monotonic() - start)

@@ -24,7 +24,7 @@ CLOSE_OK, CLOSE_FAILED, CLOSE_UNCLEAN, CLOSE_WRONG_CODE, CLOSE_BY_CLIENT = (
     "OK", "FAILED", "UNCLEAN", "WRONG CODE", "FAILED BY CLIENT")
 
 CLOSE_HANDSHAKE_TIMEOUT = 2.0  # our close sent, the peer's awaited
-SERVER_DROP_TIMEOUT = 1.0  # as the client: the handshake done, the server's TCP close awaited
+SERVER_DROP_TIMEOUT = 2.0  # as the client: the handshake done, the server's TCP close awaited
 
 
 class Result:
@@ -110,6 +110,8 @@ class Session:
         self._msg_parts = []
         self._msg_utf8 = None
         self._last_mask = None
+        self.rx_messages = 0
+        self.rx_compressed = 0
 
     # --- time ------------------------------------------------------------------------------
 
@@ -422,6 +424,8 @@ class Session:
                 self.violation("a (compressed) text message that is not valid UTF-8")
                 return
         binary = opcode == wire.BINARY
+        self.rx_messages += 1
+        self.rx_compressed += compressed
         if self.on_message is not None:
             self.on_message(self, payload, binary)
         else:

@@ -295,11 +295,23 @@ class Inflater:
     def decompress(self, data):
         if self._z is None or self.no_context_takeover:
             self._z = zlib.decompressobj(-self.wbits)
-        limit = 0 if self.max_size is None else self.max_size + 1
-        out = self._z.decompress(bytes(data) + TAIL, limit)
-        if limit and len(out) > self.max_size:
-            raise ValueError(f"inflates to more than {self.max_size} bytes")
-        return out
+        # zlib finds a distance too far back only beyond its window plus the output of the
+        # current call, so with a window under 15 bits the output is taken in pieces of half
+        # the window: a peer compressing with a larger window than agreed is caught once it
+        # reaches back more than 1.5 windows.
+        piece_size = 1 << (self.wbits - 1) if self.wbits < 15 else 1 << 20
+        out = []
+        total = 0
+        data = bytes(data) + TAIL
+        while True:
+            piece = self._z.decompress(data, piece_size)
+            out.append(piece)
+            total += len(piece)
+            if self.max_size is not None and total > self.max_size:
+                raise ValueError(f"inflates to more than {self.max_size} bytes")
+            data = self._z.unconsumed_tail
+            if not data and len(piece) < piece_size:
+                return b"".join(out)
 
 
 class DeflateParams:

@@ -12,8 +12,8 @@ websockets 10.4 is Non-Strict itself (protocol-facts.md §1a), except 6.4.x, whe
 fail fast.
 
 Differences from Autobahn, all to fit the time budget or the machine:
-- groups 12 and 13 send 1000 messages per case up to 4 KiB, 100 up to 32 KiB and 20 above
-  (Autobahn: 1000 at every size); their five corpora are generated stand-ins of the same kind
+- groups 12 and 13 send 1000 messages per case up to 4 KiB, 50 up to 32 KiB and 10 above
+  (Autobahn: 1000 at every size; cases.message_count); their five corpora are generated stand-ins of the same kind
   (ws_conformance/corpora.py), as Autobahn's files are not available;
 - groups 1-10 run against one server started with --max-message-size 16777216 (9.x sends
   16 MiB); "limits" runs against one with the default limit.
@@ -48,7 +48,7 @@ def _report(mode):
               f"{BIG_LIMIT}]" if mode == "server" else
               "client: wirekit ws connect ws://127.0.0.1:PORT/CASE --echo "
               f"[--max-message-size {BIG_LIMIT}]",
-              "groups 12/13: 1000 messages per case up to 4 KiB, 100 up to 32 KiB, 20 above "
+              "groups 12/13: 1000 messages per case up to 4 KiB, 50 up to 32 KiB, 10 above "
               "(Autobahn: 1000); corpora are generated stand-ins (ws_conformance/corpora.py)",
               "Non-Strict allowed only on " + ", ".join(sorted(ALLOWED_NON_STRICT)) +
               " (as Python websockets 10.4)"]

@@ -836,6 +836,63 @@ echo_case("strict.9", "With permessage-deflate: an uncompressed text message (RS
           lambda s: s.send_message(HELLO, compress=False), offers=[DEFAULT_OFFER],
           accepts=[(False, 0)])
 
+
+
+def negotiation_case(case_id, description, offers=None, accepts=None, check=None, **kw):
+    """permessage-deflate negotiated from an unusual offer (server mode) or answer (client
+    mode): a compressible 4 KiB text message must come back, and check(answer) must hold."""
+    payload = (corpora.corpus("json_data1")[:4096]).encode()
+
+    def play(s):
+        s.expected_close = dict(OK_CLOSE)
+        if s.deflate is None:
+            s.verdict = (FAIL, f"permessage-deflate was not negotiated (answer "
+                         f"{s.negotiated!r})")
+            s.send_close(1000)
+            return
+        problem = check(s.negotiated) if check else None
+        if problem:
+            s.verdict = (FAIL, f"answer {s.negotiated!r}: {problem}")
+            s.send_close(1000)
+            return
+        s.echoes = 0
+        s.on_message = _judge_echo(payload, False)
+        s.send_message(payload)
+        s.close_after(5)
+    return _case(case_id, description, "Negotiated as the RFC requires; the echo.", play,
+                 finish=_finish_verdict, offers=offers, accepts=accepts, **kw)
+
+
+def _without(param):
+    return lambda answer: f"it has {param}" if param in answer else None
+
+
+negotiation_case("strict.10", "A bare permessage-deflate offer: the answer must not carry "
+                 "client_max_window_bits, which was not offered.", offers="permessage-deflate",
+                 check=_without("client_max_window_bits"), modes=("server",))
+negotiation_case("strict.11", "Offers: one with an unknown parameter, then a plain one: the "
+                 "first is declined, the second taken.",
+                 offers="permessage-deflate; foo=1, permessage-deflate",
+                 check=_without("foo"), modes=("server",))
+negotiation_case("strict.12", "Offers: server_max_window_bits=8 (zlib cannot compress raw "
+                 "deflate with 8), then =10: a window the server can honour is answered.",
+                 offers="permessage-deflate; server_max_window_bits=8, "
+                 "permessage-deflate; server_max_window_bits=10",
+                 check=lambda a: None if "server_max_window_bits=" in a else
+                 "no server_max_window_bits", modes=("server",))
+negotiation_case("strict.13", "The server answers server_max_window_bits=10 and "
+                 "server_no_context_takeover, which the client did not ask for (RFC 7692 "
+                 "allows both): the client inflates with them.",
+                 accepts="permessage-deflate; server_no_context_takeover; "
+                 "server_max_window_bits=10", modes=("client",))
+fail_case("strict.14", "The server answers permessage-deflate with an unknown parameter: the "
+          "client must fail the connection (it must not echo our message).",
+          lambda s: s.send_frame(wire.TEXT, HELLO), code=(1002, 1010),
+          accepts="permessage-deflate; foo", modes=("client",))
+fail_case("strict.15", "The server answers an extension the client never offered: the client "
+          "must fail the connection.", lambda s: s.send_frame(wire.TEXT, HELLO),
+          code=(1002, 1010), accepts="x-webkit-deflate-frame", modes=("client",))
+
 GROUPS = ["1", "2", "3", "4", "5", "6", "7", "9", "10", "12", "13", "limits", "strict"]
 CASES = {str(k): v for k, v in CASES.items()}
 for _cases in CASES.values():

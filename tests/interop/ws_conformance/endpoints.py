@@ -14,7 +14,10 @@ class HandshakeError(Exception):
 
 
 def offer_string(offers):
-    """offers: [[(param, value or None)]] -> one Sec-WebSocket-Extensions value."""
+    """offers: [[(param, value or None)]] -> one Sec-WebSocket-Extensions value (a string is
+    sent as it is)."""
+    if isinstance(offers, str):
+        return offers
     items = []
     for params in offers:
         items.append("; ".join(["permessage-deflate"] + [
@@ -61,6 +64,8 @@ def check_deflate_answer(value, offers):
         params, names = wire.DeflateParams.from_params(extensions[0][1])
     except ValueError as e:
         raise HandshakeError(f"the server answered {value!r}: {e}") from None
+    if isinstance(offers, str):
+        offers = [params for _, params in wire.parse_extensions(offers)]
     for index, offer in enumerate(offers):
         asked = dict(offer)
         if "server_no_context_takeover" in asked and not params.server_no_context_takeover:
@@ -235,7 +240,16 @@ class FuzzingServer:
                 sock.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
                 raise HandshakeError("the client's upgrade request is wrong: " +
                                      "; ".join(problems))
-            answer, agreed = answer_offers(offers, accepts) if accepts else (None, None)
+            if isinstance(accepts, str):  # a case's own answer, verbatim
+                answer, agreed = accepts, None
+                try:
+                    (name, params), = wire.parse_extensions(accepts)
+                    if name == "permessage-deflate":
+                        agreed = wire.DeflateParams.from_params(params)[0]
+                except ValueError:
+                    pass
+            else:
+                answer, agreed = answer_offers(offers, accepts) if accepts else (None, None)
             lines = ["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket",
                      "Connection: Upgrade", f"Sec-WebSocket-Accept: {wire.accept_key(key)}"]
             if answer:

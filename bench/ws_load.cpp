@@ -32,7 +32,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -78,7 +77,7 @@ std::array<std::uint8_t, 20> sha1(std::string_view data) {
     h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
   }
   std::array<std::uint8_t, 20> out{};
-  for (int i = 0; i < 20; ++i) out[i] = std::uint8_t(h[i / 4] >> (24 - 8 * (i % 4)));
+  for (std::size_t i = 0; i < 20; ++i) out[i] = std::uint8_t(h[i / 4] >> (24 - 8 * (i % 4)));
   return out;
 }
 
@@ -154,12 +153,17 @@ void append_frame(std::vector<std::uint8_t>& out, int opcode, const std::uint8_t
 
 // utime + stime of the whole process (every thread), in seconds; nullopt once it is gone.
 std::optional<double> process_cpu_seconds(long pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  const auto close = text.rfind(')');  // the command name may hold spaces
-  if (!f.good() && text.empty()) return std::nullopt;
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream rest(text.substr(close + 2));
+  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buf[4096];
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return std::nullopt;
+  const std::string_view text(buf, std::size_t(n));
+  const auto close = text.rfind(')');  // the command name may hold spaces and parentheses
+  if (close == std::string_view::npos) return std::nullopt;
+  std::istringstream rest{std::string(text.substr(close + 1))};
   std::string field;
   unsigned long long utime = 0, stime = 0;
   for (int i = 3; i <= 15 && rest >> field; ++i) {  // field 3 is the state; 14 utime, 15 stime
@@ -172,7 +176,7 @@ std::optional<double> process_cpu_seconds(long pid) {
 double process_cpu_self() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 // --- connections ---------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 bench_ws_broadcast.sh starts the server (CUSTOM_CMD), runs a warm-up load, then the measured
 load, then stops it; it reports deliveries/s but not the server's CPU. Run as the server's
 command, this wrapper starts the real server, samples its CPU time (the sum of
-/proc/PID/task/*/schedstat, in ns) every 5 ms from the load CPU, and writes the samples when it
+/proc/PID/task/*/schedstat, in ns) every 10 ms from the load CPU, and writes the samples when it
 is stopped. `--burst` then finds the measured run in them: the last stretch of activity, which
 the load client's 300 ms pause after its handshakes separates from what came before.
 
@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-INTERVAL = 0.005
+INTERVAL = 0.01
 IDLE_GAP = 0.2  # stretches of activity closer than this are one burst
 BUSY = 0.05  # a sample interval is active when the server used more than 5% of a core in it
 

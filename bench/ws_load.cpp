@@ -32,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -127,26 +128,61 @@ void apply_mask(std::uint8_t* dst, const std::uint8_t* src, std::size_t n, std::
   for (; i < n; ++i) dst[i] = src[i] ^ key[i & 3];
 }
 
+// Bytes with a read offset, growing without zero-filling (a std::vector's resize would clear
+// every byte it adds: a 64 KiB memset per read).
+struct Bytes {
+  std::unique_ptr<std::uint8_t[]> data;
+  std::size_t cap = 0, begin = 0, end = 0;
+
+  std::size_t size() const { return end - begin; }
+  const std::uint8_t* head() const { return data.get() + begin; }
+  // Room for n more bytes at the end; returns where they go.
+  std::uint8_t* room(std::size_t n) {
+    if (begin == end) begin = end = 0;
+    if (end + n > cap) {
+      if (begin) {  // compact first
+        std::memmove(data.get(), data.get() + begin, end - begin);
+        end -= begin;
+        begin = 0;
+      }
+      if (end + n > cap) {
+        std::size_t c = std::max<std::size_t>(cap * 2, 4096);
+        while (c < end + n) c *= 2;
+        auto grown = std::make_unique_for_overwrite<std::uint8_t[]>(c);
+        if (end) std::memcpy(grown.get(), data.get(), end);
+        data = std::move(grown);
+        cap = c;
+      }
+    }
+    return data.get() + end;
+  }
+  void append(const std::uint8_t* p, std::size_t n) {
+    std::memcpy(room(n), p, n);
+    end += n;
+  }
+  void consume(std::size_t n) { begin += n; }
+};
+
 // A client frame (FIN, masked) of `opcode` carrying `payload`, appended to `out`.
-void append_frame(std::vector<std::uint8_t>& out, int opcode, const std::uint8_t* payload, std::size_t n,
-                  Rng& rng) {
-  out.push_back(std::uint8_t(0x80 | opcode));
+void append_frame(Bytes& out, int opcode, const std::uint8_t* payload, std::size_t n, Rng& rng) {
+  std::uint8_t* f = out.room(n + 14);
+  std::size_t h = 0;
+  f[h++] = std::uint8_t(0x80 | opcode);
   if (n < 126) {
-    out.push_back(std::uint8_t(0x80 | n));
+    f[h++] = std::uint8_t(0x80 | n);
   } else if (n < 65536) {
-    out.push_back(0x80 | 126);
-    out.push_back(std::uint8_t(n >> 8));
-    out.push_back(std::uint8_t(n));
+    f[h++] = 0x80 | 126;
+    f[h++] = std::uint8_t(n >> 8);
+    f[h++] = std::uint8_t(n);
   } else {
-    out.push_back(0x80 | 127);
-    for (int i = 7; i >= 0; --i) out.push_back(std::uint8_t(std::uint64_t(n) >> (8 * i)));
+    f[h++] = 0x80 | 127;
+    for (int i = 7; i >= 0; --i) f[h++] = std::uint8_t(std::uint64_t(n) >> (8 * i));
   }
   const auto mask = std::uint32_t(rng.next());
-  const auto* key = reinterpret_cast<const std::uint8_t*>(&mask);
-  out.insert(out.end(), key, key + 4);
-  const std::size_t at = out.size();
-  out.resize(at + n);
-  apply_mask(out.data() + at, payload, n, mask);
+  std::memcpy(f + h, &mask, 4);
+  h += 4;
+  apply_mask(f + h, payload, n, mask);
+  out.end += h + n;
 }
 
 // --- the server's CPU time ---------------------------------------------------------------------
@@ -192,9 +228,8 @@ struct Options {
 
 struct Conn {
   int fd = -1;
-  std::vector<std::uint8_t> out;  // the frames still to write
-  std::size_t out_off = 0;
-  std::vector<std::uint8_t> in;  // bytes read, not yet parsed
+  Bytes out;  // the frames still to write
+  Bytes in;   // bytes read, not yet parsed
   bool want_write = false;
 };
 
@@ -222,10 +257,10 @@ struct Load {
   }
 
   void flush(Conn& c) {
-    while (c.out_off < c.out.size()) {
-      const ssize_t w = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
+    while (c.out.size()) {
+      const ssize_t w = ::send(c.fd, c.out.head(), c.out.size(), MSG_NOSIGNAL);
       if (w > 0) {
-        c.out_off += std::size_t(w);
+        c.out.consume(std::size_t(w));
       } else if (w < 0 && errno == EAGAIN) {
         set_events(c, true);
         return;
@@ -235,8 +270,6 @@ struct Load {
         fail(c, std::string("send: ") + std::strerror(errno));
       }
     }
-    c.out.clear();
-    c.out_off = 0;
     set_events(c, false);
   }
 
@@ -248,7 +281,7 @@ struct Load {
   // Parses every whole frame buffered; an echo of the message sends the next one.
   void parse(Conn& c) {
     std::size_t off = 0;
-    const std::uint8_t* b = c.in.data();
+    const std::uint8_t* b = c.in.head();
     const std::size_t avail = c.in.size();
     for (;;) {
       if (avail - off < 2) break;
@@ -289,22 +322,19 @@ struct Load {
       }
       off += head + std::size_t(len);
     }
-    if (off) c.in.erase(c.in.begin(), c.in.begin() + std::ptrdiff_t(off));
+    c.in.consume(off);
   }
 
   void on_readable(Conn& c) {
     for (;;) {
-      const std::size_t have = c.in.size();
       const std::size_t room = std::max<std::size_t>(65536, opt.size + 16);
-      c.in.resize(have + room);
-      const ssize_t r = ::recv(c.fd, c.in.data() + have, room, 0);
+      const ssize_t r = ::recv(c.fd, c.in.room(room), room, 0);
       if (r > 0) {
-        c.in.resize(have + std::size_t(r));
+        c.in.end += std::size_t(r);
         parse(c);
         if (std::size_t(r) < room) return;  // drained
         continue;
       }
-      c.in.resize(have);
       if (r < 0 && errno == EAGAIN) return;
       if (r < 0 && errno == EINTR) continue;
       fail(c, r == 0 ? "the server closed the TCP connection" : std::string("recv: ") + std::strerror(errno));
@@ -354,7 +384,7 @@ struct Load {
     if (head.compare(v, accept.size(), accept) != 0) die("handshake: wrong Sec-WebSocket-Accept");
     if (lower.find("\r\nsec-websocket-extensions:") != std::string::npos)
       die("handshake: the server answered with an extension that was not offered");
-    c.in.assign(resp.begin() + std::ptrdiff_t(end + 4), resp.end());  // frames read past the head
+    c.in.append(reinterpret_cast<const std::uint8_t*>(resp.data()) + end + 4, resp.size() - end - 4);  // read past the head
     fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK);
     epoll_event ev{};
     ev.events = EPOLLIN;

@@ -3,20 +3,25 @@
 usage: idle_memory.py PID PORT [N] [--ws [--deflate]] [--label NAME]
   (PID: the server, already listening on 127.0.0.1:PORT)
   HTTP (the default): one keep-alive request per connection.
-  --ws: the WebSocket opening handshake, then one 64-byte text message echoed; --deflate offers
-  permessage-deflate as Python websockets 10.4 does, and fails unless the server accepts it.
+  --ws: the WebSocket opening handshake, then one text message echoed (64 bytes); --deflate
+  offers permessage-deflate as Python websockets 10.4 does, fails unless the server accepts it,
+  and sends the message (256 bytes) compressed, so that the server's per-connection compression
+  state exists (wirekit sends messages under 128 bytes uncompressed).
 Prints the server's RSS before and after, and the growth per connection."""
 import base64
 import hashlib
 import os
+import re
 import resource
 import socket
 import struct
 import sys
 import time
+import zlib
 
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MESSAGE = b"idle connection " * 4  # 64 bytes
+DEFLATE_MESSAGE = b'{"user": "idle", "message": "an idle connection, compressed"}' * 4 + b" " * 12  # 256
 
 
 def rss_kib(pid):
@@ -82,13 +87,23 @@ class WebSocketClient:
         accept = base64.b64encode(hashlib.sha1(self.keys.pop(s) + WS_GUID).digest()).lower()
         if not head.startswith(b"http/1.1 101") or b"sec-websocket-accept: " + accept not in head:
             raise SystemExit(f"idle_memory: bad handshake answer {head[:80]!r}")
-        if self.deflate and b"permessage-deflate" not in head:
-            raise SystemExit("idle_memory: the server did not accept permessage-deflate")
-        if not self.deflate and b"sec-websocket-extensions" in head:
+        first = 0x81
+        payload = MESSAGE
+        if self.deflate:
+            if b"permessage-deflate" not in head:
+                raise SystemExit("idle_memory: the server did not accept permessage-deflate")
+            bits = re.search(rb"client_max_window_bits=(\d+)", head)
+            compressor = zlib.compressobj(wbits=-max(9, int(bits.group(1)) if bits else 15))
+            payload = compressor.compress(DEFLATE_MESSAGE) + compressor.flush(zlib.Z_SYNC_FLUSH)
+            payload = payload[:-4]  # RFC 7692 §7.2.1: without the 00 00 ff ff tail
+            first |= 0x40  # RSV1: compressed
+        elif b"sec-websocket-extensions" in head:
             raise SystemExit("idle_memory: the server answered an extension that was not offered")
         mask = os.urandom(4)
-        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(MESSAGE))
-        s.sendall(bytes([0x81, 0x80 | len(MESSAGE)]) + mask + payload)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        length = bytes([0x80 | len(payload)]) if len(payload) < 126 else \
+            bytes([0x80 | 126]) + struct.pack("!H", len(payload))
+        s.sendall(bytes([first]) + length + mask + masked)
 
     def check(self, s):
         """Reads the echo: one unmasked text frame (compressed when deflate was negotiated)."""
@@ -99,7 +114,9 @@ class WebSocketClient:
         elif length == 127:
             length = struct.unpack("!Q", recv_exact(s, 8))[0]
         body = recv_exact(s, length)
-        if b0 & 0x0F != 1 or (not b0 & 0x40 and body != MESSAGE):
+        if b0 & 0x40:  # compressed (the first message: no earlier context to take over)
+            body = zlib.decompressobj(wbits=-15).decompress(body + b"\x00\x00\xff\xff")
+        if b0 & 0x0F != 1 or body != (DEFLATE_MESSAGE if self.deflate else MESSAGE):
             raise SystemExit(f"idle_memory: bad echo (first byte {b0:#x}, {length} bytes)")
 
 

@@ -444,12 +444,14 @@ int main(int argc, char** argv) {
   if (o.port <= 0 || o.connections <= 0 || o.duration <= 0 || o.warmup < 0) usage();
   std::signal(SIGPIPE, SIG_IGN);
 
-  rlimit lim{};  // one descriptor per connection, and some
+  rlimit lim{};  // one descriptor per connection: the soft limit raised to the hard one
   getrlimit(RLIMIT_NOFILE, &lim);
-  if (lim.rlim_cur < rlim_t(o.connections) + 64) {
-    lim.rlim_cur = std::min<rlim_t>(lim.rlim_max, rlim_t(o.connections) + 64);
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max == RLIM_INFINITY ? 20000 : lim.rlim_max;
     setrlimit(RLIMIT_NOFILE, &lim);
   }
+  if (lim.rlim_cur < rlim_t(o.connections) + 16)
+    die("RLIMIT_NOFILE (" + std::to_string(lim.rlim_cur) + ") is below --connections");
 
   load.payload.resize(o.size);
   for (std::size_t i = 0; i < o.size; ++i) load.payload[i] = std::uint8_t('a' + i % 26);  // valid UTF-8 too

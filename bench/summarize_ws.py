@@ -37,8 +37,10 @@ for f in read_lines(sys.argv[1], "ws_broadcast"):
         m.add((peer, "cpu"), float(f["burst_cpu_s"]) / deliveries * 1e6)
         m.add((peer, "share"), percent(f["burst_server_cpu"]))
     m.add((peer, "load"), percent(f["load_cpu"]))
+    shape = (int(f["clients"]), int(f["messages"]))
 
 for f in read_lines(sys.argv[1], "ws_echo"):
+    connections = int(f["connections"])
     key = (f["peer"], int(f["size"]))
     m.add(key + ("rate",), float(f["msgs_s"]))
     if "echoes_per_cpu_s" in f:
@@ -55,7 +57,9 @@ def ratio(a, b):
     return a / b if b and b == b else float("nan")
 
 
-print("broadcast: 100 clients, 2,000 messages, each delivered to every client (ws_load.c)")
+shape = locals().get("shape", (100, 2000))
+print(f"broadcast: {shape[0]:,} clients, {shape[1]:,} messages, each delivered to every client "
+      "(ws_load.c)")
 print(f"  {'peer':16} {'deliveries/s':>13} {'µs server CPU/delivery':>23} {'server CPU':>11} "
       f"{'load CPU':>9}  runs")
 for peer, name in BROADCAST.items():
@@ -70,7 +74,9 @@ for peer in ("websockets", "uws"):
               f"{ratio(m.median(('wirekit', 'rate')), m.median((peer, 'rate'))):5.2f}x deliveries/s, "
               f"{ratio(m.median((peer, 'cpu')), m.median(('wirekit', 'cpu'))):5.2f}x less CPU per delivery")
 
-print("echo: 500 connections, one message in flight on each, no compression (bench/ws_load)")
+connections = locals().get("connections", 500)
+print(f"echo: {connections:,} connections, one message in flight on each, no compression "
+      "(bench/ws_load)")
 print(f"  {'peer':16} {'size':>6} {'msgs/s':>10} {'echoes/CPU-s':>13} {'server CPU':>11} "
       f"{'load CPU':>9}  runs")
 sizes = sorted({k[1] for k in m.groups if len(k) == 3 and isinstance(k[1], int)})
@@ -101,9 +107,8 @@ if memory:
                 print(f"  {name:16} {mode:>11} {memory[(peer, mode)][0]:11}")
     for mode in ("off", "on"):
         if ("wirekit", mode) in memory and ("websockets", mode) in memory:
-            print(f"  compression {mode}: wirekit uses "
-                  f"{ratio(memory[('websockets', mode)][0], memory[('wirekit', mode)][0]):5.2f}x less "
-                  f"memory per connection than websockets 10.4")
+            print(f"  compression {mode}: wirekit / websockets 10.4 bytes per connection: "
+                  f"{ratio(memory[('wirekit', mode)][0], memory[('websockets', mode)][0]):5.2f}x")
 
 for p in problems:
     print(f"  problem: {p}")

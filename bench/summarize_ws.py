@@ -15,6 +15,7 @@ ECHO = {"wirekit": "wirekit", "lws": "libwebsockets", "beast": "Boost.Beast"}
 MEMORY = {"wirekit": "wirekit", "websockets": "websockets 10.4"}
 
 m = Medians()
+shape, connections = (100, 2000), 500  # what the lines say, when there are any
 problems = []  # lines of failed runs: reported, left out of the medians
 for line in open(sys.argv[1]):
     if "FAILED" in line or "PROBLEMS" in line or "INCOMPLETE" in line:
@@ -57,7 +58,6 @@ def ratio(a, b):
     return a / b if b and b == b else float("nan")
 
 
-shape = locals().get("shape", (100, 2000))
 print(f"broadcast: {shape[0]:,} clients, {shape[1]:,} messages, each delivered to every client "
       "(ws_load.c)")
 print(f"  {'peer':16} {'deliveries/s':>13} {'µs server CPU/delivery':>23} {'server CPU':>11} "
@@ -74,7 +74,6 @@ for peer in ("websockets", "uws"):
               f"{ratio(m.median(('wirekit', 'rate')), m.median((peer, 'rate'))):5.2f}x deliveries/s, "
               f"{ratio(m.median((peer, 'cpu')), m.median(('wirekit', 'cpu'))):5.2f}x less CPU per delivery")
 
-connections = locals().get("connections", 500)
 print(f"echo: {connections:,} connections, one message in flight on each, no compression "
       "(bench/ws_load)")
 print(f"  {'peer':16} {'size':>6} {'msgs/s':>10} {'echoes/CPU-s':>13} {'server CPU':>11} "

@@ -310,7 +310,8 @@ struct Load {
       } else if (opcode == 10) {
         // unsolicited pong: ignored
       } else if (opcode == 8) {
-        fail(c, "the server closed the connection");
+        fail(c, "the server closed the connection" +
+                    (len >= 2 ? " with " + std::to_string(int(p[0]) << 8 | p[1]) : std::string()));
       } else if (opcode == (opt.text ? 1 : 2)) {
         if (!fin) fail(c, "the server fragmented its echo (not expected here)");
         if (len != payload.size() || std::memcmp(p, payload.data(), payload.size()) != 0)

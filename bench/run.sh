@@ -309,6 +309,7 @@ bench_ws() {
   local raw=$OUT/ws.raw cmds=$OUT/ws.commands bin_dir pid line peer size round mode
   : >"$raw"
   : >"$cmds"
+  : >"$OUT/ws.servers.log"  # the servers' own messages
   local conns=${WS_CONNS:-500} seconds=${WS_SECONDS:-5} idle=${WS_IDLE:-9000} port=19150
   # the load client and the echo peers: bench/ of WIREKIT's build tree (built there when missing),
   # or WS_BIN, a directory holding ws_load, ws_echo_lws and ws_echo_beast
@@ -363,7 +364,7 @@ bench_ws() {
     for size in 512 16384; do
       for peer in wirekit lws beast; do
         # shellcheck disable=SC2086  # the command is split into its words on purpose
-        taskset -c 0 ${echo_cmd[$peer]} >/dev/null 2>>"$cmds" &
+        taskset -c 0 ${echo_cmd[$peer]} >/dev/null 2>>"$OUT/ws.servers.log" &
         pid=$!
         if ! ws_port_wait "$port" "$pid"; then
           echo "ws_echo peer=$peer size=$size FAILED_TO_START" >>"$raw"
@@ -390,7 +391,7 @@ bench_ws() {
       local server=${mem_cmd[$peer]} probe=()
       if [[ $mode == off ]]; then server+=" --no-compression"; else probe=(--deflate); fi
       # shellcheck disable=SC2086
-      taskset -c 0 $server >/dev/null 2>>"$cmds" &
+      taskset -c 0 $server >/dev/null 2>>"$OUT/ws.servers.log" &
       pid=$!
       if ws_port_wait "$port" "$pid"; then
         line=$(taskset -c 1 timeout 300 /usr/bin/python3 "$ROOT/bench/idle_memory.py" "$pid" "$port" "$idle" \

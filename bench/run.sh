@@ -278,8 +278,8 @@ bench_capture() {
 }
 
 ws_port_wait() {  # ws_port_wait PORT PID: until something listens on PORT (10 s), or PID dies
-  local i
-  for i in $(seq 1 100); do
+  local _
+  for _ in $(seq 1 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
     kill -0 "$2" 2>/dev/null || return 1
     sleep 0.1
@@ -288,9 +288,9 @@ ws_port_wait() {  # ws_port_wait PORT PID: until something listens on PORT (10 s
 }
 
 ws_stop() {  # ws_stop PID: SIGTERM, then SIGKILL after 5 s
-  local i
+  local _
   kill -TERM "$1" 2>/dev/null || true
-  for i in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
   kill -KILL "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
 }

@@ -2,10 +2,13 @@
 # The benchmark runner: wirekit against its peers, in one run on this machine, with the peer
 # harnesses of ../shared/peers (never modified). Prints each figure and the ratios.
 #
-#   bench/run.sh [echo] [http] [tokens] [client] [conns] [tls] [capture]   (default: every benchmark)
+#   bench/run.sh [echo] [http] [tokens] [client] [conns] [tls] [capture] [ws]   (default: every benchmark)
 #   env: ROUNDS=5  rounds; each round runs every peer once, alternating, so that drift of a
 #                  shared, noisy machine hits every peer alike; medians are reported
 #        PEERS_DIR=../shared/peers   WIREKIT=build/release/apps/wirekit/wirekit
+#        ws: UWS_BROADCAST_CMD='/path/chat_broadcast {PORT}' adds uWebSockets to the broadcast;
+#            WS_CONNS=500 WS_SECONDS=5 WS_IDLE=9000 (connections, seconds, idle connections);
+#            WS_BIN=DIR takes ws_load, ws_echo_lws and ws_echo_beast from DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -15,7 +18,7 @@ OUT=${OUT:-$ROOT/build/bench}
 mkdir -p "$OUT"
 
 if [[ -z "${WIREKIT:-}" ]]; then
-  cmake --preset release >/dev/null && cmake --build --preset release --target wirekit token_bench client_bench >/dev/null
+  cmake --preset release >/dev/null && cmake --build --preset release --target wirekit token_bench client_bench ws_load >/dev/null
   WIREKIT=$ROOT/build/release/apps/wirekit/wirekit
 fi
 TOKEN_BENCH=${TOKEN_BENCH:-$(dirname "$WIREKIT")/../../bench/token_bench}
@@ -274,8 +277,149 @@ bench_capture() {
   /usr/bin/python3 "$ROOT/bench/summarize_capture.py" "$raw"
 }
 
+ws_port_wait() {  # ws_port_wait PORT PID: until something listens on PORT (10 s), or PID dies
+  local _
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+ws_stop() {  # ws_stop PID: SIGTERM, then SIGKILL after 5 s
+  local _
+  kill -TERM "$1" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+bench_ws() {
+  # WebSocket (issue 14), three figures:
+  # 1. broadcast: the chat room of bench_ws_broadcast.sh (100 clients, client 0 sends 2,000
+  #    messages, each delivered to all 100) against the Python websockets 10.4 server and, when
+  #    UWS_BROADCAST_CMD names one, a uWebSockets server; the server's CPU time in the measured
+  #    run comes from bench/cpu_trace.py, which wraps the server's command.
+  # 2. echo: bench/ws_load (500 connections, one message in flight on each, 512 B and 16 KiB,
+  #    no compression) against libwebsockets 4.1.6 and Boost.Beast 1.74 echo servers; server on
+  #    CPU 0 (one thread), load on CPU 1; ws_load reads the server's CPU time from /proc.
+  # 3. memory: RSS per idle connection with 9,000 open (one message echoed on each), without and
+  #    with permessage-deflate, against a websockets 10.4 echo server (bench/ws_echo_websockets.py).
+  local raw=$OUT/ws.raw cmds=$OUT/ws.commands bin_dir pid line peer size round mode
+  : >"$raw"
+  : >"$cmds"
+  : >"$OUT/ws.servers.log"  # the servers' own messages
+  local conns=${WS_CONNS:-500} seconds=${WS_SECONDS:-5} idle=${WS_IDLE:-9000} port=19150
+  # the load client and the echo peers: bench/ of WIREKIT's build tree (built there when missing),
+  # or WS_BIN, a directory holding ws_load, ws_echo_lws and ws_echo_beast
+  local build_dir
+  build_dir=$(cd "$(dirname "$WIREKIT")/../.." && pwd)
+  bin_dir=${WS_BIN:-$build_dir/bench}
+  local missing=()
+  for t in ws_load ws_echo_lws ws_echo_beast; do
+    [[ -x $bin_dir/$t ]] || missing+=("$t")
+  done
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    if [[ -n ${WS_BIN:-} ]] || ! cmake --build "$build_dir" --target "${missing[@]}" >/dev/null; then
+      echo "bench: ${missing[*]} missing from $bin_dir and not built (scripts/deps.sh bench installs libwebsockets-dev and libboost-dev)" >&2
+      return 1
+    fi
+  fi
+  local ws_load=$bin_dir/ws_load
+
+  # 1. broadcast
+  local -A bcast=(
+    [wirekit]="$WIREKIT chat serve --host 127.0.0.1 --port {PORT} --threads 1"
+    [websockets]="/usr/bin/python3 $PEERS_DIR/net/ws_chat_server.py {PORT}"
+  )
+  local bpeers=(wirekit websockets)
+  if [[ -n ${UWS_BROADCAST_CMD:-} ]]; then
+    bcast[uws]=$UWS_BROADCAST_CMD
+    bpeers+=(uws)
+  fi
+  for round in $(seq 1 "$ROUNDS"); do
+    for peer in "${bpeers[@]}"; do
+      local trace=$OUT/ws_broadcast.$peer.trace
+      rm -f "$trace"
+      echo "# broadcast $peer: ${bcast[$peer]}" >>"$cmds"
+      line=$(CUSTOM_CMD="/usr/bin/python3 $ROOT/bench/cpu_trace.py $trace -- ${bcast[$peer]}" LOADS=c RUNS=1 PORT=19140 \
+        "$PEERS_DIR/net/bench_ws_broadcast.sh" custom 2>>"$cmds" | grep '^ws_broadcast' || true)
+      [[ -n $line ]] || line="ws_broadcast peer=custom FAILED (no result)"
+      if [[ -s $trace ]] && [[ $line != *FAILED* ]]; then
+        line+=" $(/usr/bin/python3 "$ROOT/bench/cpu_trace.py" --burst "$trace" 2>>"$cmds" || echo cpu=FAILED)"
+      fi
+      echo "${line/peer=custom/peer=$peer}" >>"$raw"
+    done
+    echo "ws broadcast: round $round/$ROUNDS done" >&2
+  done
+
+  # 2. echo
+  local -A echo_cmd=(
+    [wirekit]="$WIREKIT ws echo --host 127.0.0.1 --port $port --threads 1 --no-compression"
+    [lws]="$bin_dir/ws_echo_lws $port 127.0.0.1"
+    [beast]="$bin_dir/ws_echo_beast $port 127.0.0.1"
+  )
+  for round in $(seq 1 "$ROUNDS"); do
+    for size in 512 16384; do
+      for peer in wirekit lws beast; do
+        # shellcheck disable=SC2086  # the command is split into its words on purpose
+        taskset -c 0 ${echo_cmd[$peer]} >/dev/null 2>>"$OUT/ws.servers.log" &
+        pid=$!
+        if ! ws_port_wait "$port" "$pid"; then
+          echo "ws_echo peer=$peer size=$size FAILED_TO_START" >>"$raw"
+          ws_stop "$pid"
+          continue
+        fi
+        line=$(taskset -c 1 timeout $((seconds + 60)) "$ws_load" --port "$port" --connections "$conns" \
+          --size "$size" --duration "$seconds" --warmup 1 --server-pid "$pid" --label "$peer" 2>>"$cmds") \
+          || line="ws_echo peer=$peer size=$size FAILED ${line}"
+        echo "$line" >>"$raw"
+        ws_stop "$pid"
+      done
+    done
+    echo "ws echo: round $round/$ROUNDS done" >&2
+  done
+
+  # 3. memory (once: RSS is not noisy)
+  local -A mem_cmd=(
+    [wirekit]="$WIREKIT ws echo --host 127.0.0.1 --port $port --threads 1"
+    [websockets]="/usr/bin/python3 $ROOT/bench/ws_echo_websockets.py $port"
+  )
+  for peer in wirekit websockets; do
+    for mode in off on; do
+      local server=${mem_cmd[$peer]} probe=()
+      if [[ $mode == off ]]; then server+=" --no-compression"; else probe=(--deflate); fi
+      # shellcheck disable=SC2086
+      taskset -c 0 $server >/dev/null 2>>"$OUT/ws.servers.log" &
+      pid=$!
+      if ws_port_wait "$port" "$pid"; then
+        line=$(taskset -c 1 timeout 300 /usr/bin/python3 "$ROOT/bench/idle_memory.py" "$pid" "$port" "$idle" \
+          --ws "${probe[@]}" --label "$peer" 2>>"$cmds") \
+          || line="ws_idle_memory peer=$peer compression=$mode FAILED ${line}"
+      else
+        line="ws_idle_memory peer=$peer compression=$mode FAILED_TO_START"
+      fi
+      echo "$line" >>"$raw"
+      ws_stop "$pid"
+    done
+  done
+  echo "ws memory: done" >&2
+
+  {
+    echo "# broadcast: ../shared/peers/net/bench_ws_broadcast.sh custom, LOADS=c RUNS=1, CUSTOM_CMD='python3 bench/cpu_trace.py TRACE -- SERVER'"
+    for peer in "${bpeers[@]}"; do echo "#   $peer: taskset -c 0 ${bcast[$peer]}"; done
+    echo "#   load: taskset -c 1 ws_load PORT 100 2000 60 (../shared/peers/net/ws_load.c)"
+    echo "# echo: taskset -c 1 $ws_load --port PORT --connections $conns --size 512|16384 --duration $seconds --warmup 1 --server-pid PID"
+    for peer in wirekit lws beast; do echo "#   $peer: taskset -c 0 ${echo_cmd[$peer]}"; done
+    echo "# memory: taskset -c 1 /usr/bin/python3 bench/idle_memory.py PID PORT $idle --ws [--deflate]"
+    for peer in wirekit websockets; do echo "#   $peer: taskset -c 0 ${mem_cmd[$peer]} [--no-compression]"; done
+  } | tee -a "$cmds"
+  /usr/bin/python3 "$ROOT/bench/summarize_ws.py" "$raw"
+}
+
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(echo http tokens client conns tls capture)
+[[ ${#targets[@]} -eq 0 ]] && targets=(echo http tokens client conns tls capture ws)
 for t in "${targets[@]}"; do
   case $t in
     echo) bench_echo ;;
@@ -285,6 +429,7 @@ for t in "${targets[@]}"; do
     conns) bench_conns ;;
     tls) bench_tls ;;
     capture) bench_capture ;;
-    *) echo "bench: unknown benchmark '$t' (known: echo, http, tokens, client, conns, tls, capture)" >&2; exit 2 ;;
+    ws) bench_ws ;;
+    *) echo "bench: unknown benchmark '$t' (known: echo, http, tokens, client, conns, tls, capture, ws)" >&2; exit 2 ;;
   esac
 done

@@ -25,7 +25,7 @@ test_pkgs=(
   python3-psutil   # the tutorial's §9.2 library, a reference of the connection-listing tests
   python3-websockets python3-wsproto   # §10: the tutorial's chat server and client, a strict peer
 )
-bench_pkgs=(wrk socat time bc gcc nginx python3-aiohttp python3-cryptography python3-jwt openssl)
+bench_pkgs=(wrk socat time bc gcc nginx python3-aiohttp python3-cryptography python3-jwt openssl libwebsockets-dev libboost-dev python3-websockets)
 
 wanted=("${build_pkgs[@]}" "${test_pkgs[@]}")
 [[ "${1:-}" == bench ]] && wanted+=("${bench_pkgs[@]}")

@@ -239,7 +239,9 @@ bool Connection::post(const PreparedMessage& message) {
 }
 
 bool Connection::enqueue(std::shared_ptr<const std::string> frames, bool control) {
-  if (!control && queued_bytes_ + frames->size() > options_.max_send_queue) {
+  // A message larger than the limit goes when nothing is queued: the limit bounds what a peer
+  // that does not read makes us hold, not the size of a message.
+  if (!control && queued_bytes_ > 0 && queued_bytes_ + frames->size() > options_.max_send_queue) {
     if (options_.slow_consumer == SlowConsumer::drop) {
       ++dropped_;
       return false;

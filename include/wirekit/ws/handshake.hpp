@@ -88,7 +88,11 @@ std::optional<std::pair<DeflateParams, std::string>> negotiate_deflate(
 
 struct ServerHandshakeOptions {
   std::vector<std::string> subprotocols;  // ours, in order of preference
-  DeflateOptions deflate;
+  // Python websockets 10.4's server defaults: windows of 12 bits both ways (the client's only
+  // when it offered client_max_window_bits) and memLevel 5, some 20 KiB of deflater instead of
+  // 256 KiB at 15 and 8; it answers Python's offer as the Python server does.
+  DeflateOptions deflate{
+      .server_max_window_bits = 12, .client_max_window_bits = 12, .mem_level = 5};
   std::function<bool(std::string_view origin)> check_origin;  // null: any origin
 };
 

@@ -498,7 +498,16 @@ TEST(HandshakeServer, ReadsExtensionsAcrossFields) {
                              "Sec-WebSocket-Extensions: permessage-deflate\r\n"));
   ASSERT_EQ(d.status, 101);
   EXPECT_TRUE(d.deflate);
-  EXPECT_EQ(d.headers.get("Sec-WebSocket-Extensions"), "permessage-deflate");
+  EXPECT_EQ(d.headers.get("Sec-WebSocket-Extensions"),
+            "permessage-deflate; server_max_window_bits=12");
+}
+
+TEST(HandshakeServer, AnswersPythonsOfferAsThePythonServerDoesByDefault) {
+  const UpgradeDecision d = decide(
+      upgrade_request("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"));
+  ASSERT_EQ(d.status, 101);
+  EXPECT_EQ(d.headers.get("Sec-WebSocket-Extensions"),
+            "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12");
 }
 
 TEST(HandshakeServer, SwitchesWithoutDeflateWhenEveryOfferIsDeclined) {

@@ -162,6 +162,7 @@ header{display:flex;justify-content:space-between;align-items:baseline}
 list-style:none}
 #log li{margin:.2em 0;overflow-wrap:anywhere}#log .user{font-weight:600}
 #log .note{color:#777;font-style:italic}
+[hidden]{display:none!important}
 form{display:flex;gap:.5em}input{flex:1;font:inherit;padding:.4em}button{font:inherit}
 </style>
 </head>

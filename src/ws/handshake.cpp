@@ -458,7 +458,8 @@ std::string client_request_head(const http::Url& url, std::string_view key,
     check_options(options.deflate, false);
     headers.add("Sec-WebSocket-Extensions", client_offer(options.deflate));
   }
-  for (const auto& [name, value] : options.extra_headers) {
+  for (const auto& [field_name, value] : options.extra_headers) {
+    const std::string& name = field_name;  // clang 14 cannot capture a structured binding
     constexpr std::array owned = {"Host"sv,
                                   "Upgrade"sv,
                                   "Origin"sv,

@@ -6,11 +6,14 @@
 // It reads one JSON command a line on standard input and answers each with one JSON line on
 // standard output ({"ok": true, ...} or {"ok": false, "error": "..."}), so the Python test holds
 // the sequence and the assertions. Commands:
-//   {"cmd": "open", "names": [A, B]}       one browser context and page per name, on URL,
-//                                          the name entered in #name-form
-//   {"cmd": "pages"}                       every page's #state (text and class) and its #log
-//                                          items as the page shows them ("user: message")
-//   {"cmd": "wait", "state": S, "count": N, "timeout": MS}
+//   {"cmd": "open", "names": [A, B], "join": true}
+//                                          one browser context and page per name, on URL; with
+//                                          join, the name entered in #name-form
+//   {"cmd": "join", "page": I}             page I's name entered in #name-form
+//   {"cmd": "pages"}                       every page's #state (text and class), its #log
+//                                          items as the page shows them ("user: message"),
+//                                          and which of #name-form, #log, #send-form a user sees
+//   {"cmd": "wait", "state": S, "count": N, "ms": MS}
 //                                          until every page's #state text starts with S and
 //                                          it shows at least N message items; as "pages"
 //   {"cmd": "send", "page": I, "text": T}  types T into #text of page I and submits #send-form
@@ -45,6 +48,7 @@ if (!url) fail("usage: node chat_page.js URL");
 
 let browser = null;
 const pages = [];
+const pageNames = [];
 
 async function snapshot() {
   return Promise.all(pages.map((page) => page.evaluate(() => ({
@@ -52,11 +56,16 @@ async function snapshot() {
     stateClass: document.getElementById("state").className,
     messages: [...document.querySelectorAll("#log li.message")].map((li) => li.textContent),
     notes: [...document.querySelectorAll("#log li.note")].map((li) => li.textContent),
+    visible: Object.fromEntries(["name-form", "log", "send-form"].map((id) => {
+      const box = document.getElementById(id).getBoundingClientRect();
+      return [id, getComputedStyle(document.getElementById(id)).display !== "none" &&
+                  box.width > 0 && box.height > 0];
+    })),
   }))));
 }
 
 const commands = {
-  async open({ names }) {
+  async open({ names, join = true }) {
     browser = await chromium.launch({
       executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"], timeout: 30000,
     });
@@ -65,10 +74,16 @@ const commands = {
       const page = await context.newPage();
       page.on("pageerror", (error) => process.stderr.write(`page error: ${error}\n`));
       await page.goto(url, { timeout: 10000 });
-      await page.fill("#name", name);
-      await page.click("#name-form button");
       pages.push(page);
+      pageNames.push(name);
+      if (join) await commands.join({ page: pages.length - 1 });
     }
+    return {};
+  },
+
+  async join({ page }) {
+    await pages[page].fill("#name", pageNames[page]);
+    await pages[page].click("#name-form button");
     return {};
   },
 
@@ -76,15 +91,15 @@ const commands = {
     return { pages: await snapshot() };
   },
 
-  async wait({ state, count = 0, timeout = 10000 }) {
-    const deadline = Date.now() + timeout;
+  async wait({ state, count = 0, ms = 10000 }) {
+    const deadline = Date.now() + ms;
     for (;;) {
       const now = await snapshot();
       if (now.every((p) => p.state.startsWith(state) && p.messages.length >= count)) {
         return { pages: now };
       }
       if (Date.now() > deadline) {
-        return { ok: false, error: `after ${timeout} ms: ${JSON.stringify(now)}`, pages: now };
+        return { ok: false, error: `after ${ms} ms: ${JSON.stringify(now)}`, pages: now };
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -3,7 +3,9 @@ driven by playwright-core (tests/browser/chat_page.js), chats with a Python webs
 client in the same room, and reconnects by itself when the server restarts."""
 import asyncio
 import json
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -37,21 +39,27 @@ class Page:
                         "(scripts/deps.sh runs npm ci there)", pytrace=False)
         self.proc = spawn([node, BROWSER / "chat_page.js", url], stdin=subprocess.PIPE)
 
-    def __call__(self, cmd, timeout=30.0, **args):
+    def __call__(self, cmd, within=30.0, **args):
         self.proc.proc.stdin.write(json.dumps({"cmd": cmd, **args}) + "\n")
         self.proc.proc.stdin.flush()
         try:
-            answer = json.loads(self.proc.line(timeout))
+            answer = json.loads(self.proc.line(within))
         except TimeoutError:
             code = self.proc.stop()
-            raise AssertionError(f"chat_page.js did not answer {cmd} within {timeout}s "
+            raise AssertionError(f"chat_page.js did not answer {cmd} within {within}s "
                                  f"(exit {code}): {self.proc.stderr_text}") from None
         assert answer["ok"], f"chat_page.js {cmd}: {answer['error']}"
         return answer
 
+    def quit(self):
+        """Closes the browser and waits for node to exit (Chromium goes with it)."""
+        if self.proc.proc.poll() is None:
+            self.proc.proc.stdin.write(json.dumps({"cmd": "quit"}) + "\n")
+            self.proc.proc.stdin.close()
+            self.proc.wait(timeout=15)
+
     def wait(self, state, count, timeout=15.0):
-        return self("wait", timeout + 5, state=state, count=count,
-                    timeout=int(timeout * 1000))["pages"]
+        return self("wait", timeout + 5, state=state, count=count, ms=int(timeout * 1000))["pages"]
 
 
 def test_two_browser_pages_and_a_python_client_chat_and_the_page_reconnects(spawn):
@@ -87,8 +95,12 @@ def test_two_browser_pages_and_a_python_client_chat_and_the_page_reconnects(spaw
         assert [p["messages"] for p in pages] == [shown, shown]
         assert [(p["state"], p["stateClass"]) for p in pages] == [("connected", "open")] * 2
 
-        # The server goes away: every page notices, and says it will reconnect.
-        assert server.stop() == 0, server.stderr_text
+        # The server goes away: every page notices, and says it will reconnect. (Once, SIGTERM
+        # gives open connections a grace of 10 s; again, it exits at once: a quick restart.)
+        server.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        server.stop(signal.SIGTERM)
+        assert "Terminated" in server.stderr_text, server.stderr_text
         pages = page.wait("reconnecting in ", 3)
         assert [p["stateClass"] for p in pages] == ["closed", "closed"]
         assert all("Connection to server closed" in p["notes"] for p in pages), pages
@@ -113,7 +125,24 @@ def test_two_browser_pages_and_a_python_client_chat_and_the_page_reconnects(spaw
                 page("screenshot", path=str(SCREENSHOT))
             except AssertionError as e:
                 print(f"no screenshot: {e}")
-            page.proc.proc.stdin.write(json.dumps({"cmd": "quit"}) + "\n")
-            page.proc.proc.stdin.close()
-            page.proc.wait(timeout=15)
+        page.quit()
     assert SCREENSHOT.stat().st_size > 0
+
+
+def test_the_page_shows_the_name_form_first_and_then_only_the_chat(spawn):
+    # What a user sees: before joining, a name to enter and nothing to send; after, the
+    # messages and the message input, and no second Join button (a second Join would open a
+    # second WebSocket).
+    port = free_port()
+    start_chat_on(spawn, port)
+    page = Page(spawn, f"http://127.0.0.1:{port}/")
+    try:
+        page("open", names=["ann"], join=False)
+        before = page("pages")["pages"][0]
+        page("join", page=0)
+        after = page.wait("connected", 0)[0]
+    finally:
+        page.quit()
+    assert before["state"] == "enter a name"
+    assert before["visible"] == {"name-form": True, "log": False, "send-form": False}
+    assert after["visible"] == {"name-form": False, "log": True, "send-form": True}

@@ -13,6 +13,7 @@ import signal
 import socket
 import struct
 import time
+import zlib
 
 import pytest
 
@@ -62,8 +63,8 @@ def client_frame(opcode, payload=b""):
 
 
 def parse_frames(buffer):
-    """Whole server frames at the start of buffer: ([(fin, opcode, payload)], bytes used).
-    A server frame must not be masked."""
+    """Whole server frames at the start of buffer: ([(fin, opcode, payload, rsv1)], bytes
+    used). A server frame must not be masked."""
     frames, at = [], 0
     while len(buffer) - at >= 2:
         b0, b1 = buffer[at], buffer[at + 1]
@@ -79,25 +80,34 @@ def parse_frames(buffer):
             n, head = struct.unpack_from("!Q", buffer, at + 2)[0], 10
         if len(buffer) - at < head + n:
             break
-        frames.append((bool(b0 & 0x80), b0 & 0x0F, bytes(buffer[at + head:at + head + n])))
+        frames.append((bool(b0 & 0x80), b0 & 0x0F, bytes(buffer[at + head:at + head + n]),
+                       bool(b0 & 0x40)))
         at += head + n
     return frames, at
 
 
-def request(port, key):
+# What Python websockets 10.4 offers; the server answers it with plain "permessage-deflate".
+DEFLATE = "permessage-deflate; client_max_window_bits"
+
+
+def request(port, key, extensions=None):
+    offer = f"Sec-WebSocket-Extensions: {extensions}\r\n" if extensions else ""
     return (f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n{offer}"
             "Sec-WebSocket-Version: 13\r\n\r\n").encode()
 
 
-def check_answer(head, key):
-    """The server's 101 for key, without extensions (none was offered)."""
+def check_answer(head, key, extensions=None):
+    """The server's 101 for key: with permessage-deflate when offered, else no extension."""
     lines = head.decode("latin-1").split("\r\n")
     assert lines[0].startswith("HTTP/1.1 101 "), lines[0]
     fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
     accept = base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
     assert fields.get("sec-websocket-accept") == accept, fields
-    assert "sec-websocket-extensions" not in fields, fields
+    if extensions:
+        assert fields.get("sec-websocket-extensions", "").startswith("permessage-deflate"), fields
+    else:
+        assert "sec-websocket-extensions" not in fields, fields
 
 
 def new_key():
@@ -127,15 +137,16 @@ class RawClient(asyncio.Protocol):
     """A WebSocket client on asyncio's transport: the handshake, then frames; it counts the
     server's pings and answers each with a pong (unless told not to)."""
 
-    def __init__(self, port, answer_pings=True):
+    def __init__(self, port, answer_pings=True, extensions=None):
         self.port, self.key, self.answer_pings = port, new_key(), answer_pings
+        self.extensions, self.inflater, self.compressed = extensions, None, 0
         self.opened = asyncio.get_running_loop().create_future()
         self.buffer, self.upgraded = bytearray(), False
         self.pings, self.messages, self.close_code, self.lost = 0, asyncio.Queue(), None, False
 
     def connection_made(self, transport):
         self.transport = transport
-        transport.write(request(self.port, self.key))
+        transport.write(request(self.port, self.key, self.extensions))
 
     def data_received(self, data):
         self.buffer += data
@@ -144,7 +155,7 @@ class RawClient(asyncio.Protocol):
             if end < 0:
                 return
             try:
-                check_answer(bytes(self.buffer[:end]), self.key)
+                check_answer(bytes(self.buffer[:end]), self.key, self.extensions)
             except AssertionError as e:
                 self.opened.set_exception(e)
                 return
@@ -153,7 +164,12 @@ class RawClient(asyncio.Protocol):
             self.opened.set_result(self)
         frames, used = parse_frames(self.buffer)
         del self.buffer[:used]
-        for _, opcode, payload in frames:
+        for _, opcode, payload, compressed in frames:
+            if compressed:  # permessage-deflate, context takeover, window 15 (as answered)
+                self.compressed += 1
+                if self.inflater is None:
+                    self.inflater = zlib.decompressobj(-15)
+                payload = self.inflater.decompress(payload + b"\x00\x00\xff\xff")
             if opcode == PING:
                 self.pings += 1
                 if self.answer_pings:
@@ -214,7 +230,8 @@ def wait_closed_by_server(local_port, server_port, timeout):
 CONNECTIONS = 9000
 
 
-def test_9000_idle_connections_stay_open_answering_pings_and_still_echo(spawn):
+@pytest.mark.parametrize("extensions", [None, DEFLATE], ids=["plain", "deflate"])
+def test_9000_idle_connections_stay_open_answering_pings_and_still_echo(spawn, extensions):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = 20000 if hard == resource.RLIM_INFINITY else min(20000, hard)
     if soft < want:
@@ -230,8 +247,8 @@ def test_9000_idle_connections_stay_open_answering_pings_and_still_echo(spawn):
 
         async def one():
             async with gate:
-                _, client = await loop.create_connection(lambda: RawClient(port), "127.0.0.1",
-                                                         port)
+                _, client = await loop.create_connection(
+                    lambda: RawClient(port, extensions=extensions), "127.0.0.1", port)
                 return await asyncio.wait_for(client.opened, 10)
 
         start = time.monotonic()
@@ -253,12 +270,13 @@ def test_9000_idle_connections_stay_open_answering_pings_and_still_echo(spawn):
                 c.send(BINARY, bytes([i % 256]) * 300)
             echoes = [[await asyncio.wait_for(c.messages.get(), 10) for _ in range(2)]
                       for c in sample]
+            deflated = sum(c.compressed for c in sample)
         finally:
             for c in clients:
                 c.transport.abort()
-        return opened, pinged, gone, during, sample, echoes
+        return opened, pinged, gone, during, sample, echoes, deflated
 
-    opened, pinged, gone, during, sample, echoes = asyncio.run(idle())
+    opened, pinged, gone, during, sample, echoes, deflated = asyncio.run(idle())
     per_connection = (during - before) / CONNECTIONS
     print(f"{CONNECTIONS} connections opened in {opened:.1f}s; server RSS {before / 2**20:.1f} "
           f"MiB before, {during / 2**20:.1f} MiB with them open: "
@@ -268,6 +286,8 @@ def test_9000_idle_connections_stay_open_answering_pings_and_still_echo(spawn):
     assert pinged[0] >= 2, f"pings per connection: {pinged[0]}..{pinged[-1]}"
     assert echoes == [[(TEXT, f"still here {i} \u00e9".encode()), (BINARY, bytes([i % 256]) * 300)]
                       for i in range(len(sample))]
+    # The 300-byte echo comes back compressed where deflate was agreed (over 128 bytes).
+    assert deflated == (len(sample) if extensions else 0)
     assert per_connection < 16 * 1024, f"{per_connection:.0f} bytes per idle connection"
 
 
@@ -417,16 +437,23 @@ def test_a_slow_consumer_is_dropped_while_a_reading_client_gets_every_broadcast(
     finally:
         slow.close()
     frames, used = parse_frames(data)
-    messages = [p for _, op, p in frames if op == TEXT]
-    closes = [p for _, op, p in frames if op == CLOSE]
-    print(f"the slow consumer got {len(messages)} messages, {len(data)} bytes, then "
-          f"{'a reset' if reset else closes[0][:2].hex() if closes else 'the end'}")
+    assert not any(rsv1 for *_, rsv1 in frames)  # no deflate was offered
+    messages = [p for _, op, p, _ in frames if op == TEXT]
+    closes = [struct.unpack("!H", p[:2])[0] for _, op, p, _ in frames if op == CLOSE]
+    if reset:
+        ending = "a reset"
+    elif closes:
+        ending = f"a close frame with {closes[0]}"
+    elif used < len(data):
+        ending = f"{len(data) - used} bytes of a frame cut short, then the end of the stream"
+    else:
+        ending = "the end of the stream, without a close frame"
+    print(f"the slow consumer got {len(messages)} messages ({used} bytes), then {ending}")
     assert messages == [expected("sender", broadcast(i)["message"]).encode()
                         for i in range(len(messages))]
     assert len(messages) < BROADCASTS
-    if not reset:
-        assert used == len(data), "the stream ends inside a frame"
-        assert closes and struct.unpack("!H", closes[0][:2])[0] == 1008, frames[-1:]
+    assert ending in ("a reset", "a close frame with 1008"), \
+        f"the dropped consumer's stream ends with {ending}"
 
 
 # --- keepalive under broadcast load ----------------------------------------------------------

@@ -18,7 +18,7 @@ import zlib
 import pytest
 
 from conftest import PYTHON, WIREKIT, require_module
-from test_chat import LISTENING, expected
+from test_chat import expected, start_chat
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, BINARY, CLOSE, PING, PONG = 0x1, 0x2, 0x8, 0x9, 0xA
@@ -31,14 +31,6 @@ def start_echo(spawn, *flags):
     """`wirekit ws echo` on a free port of 127.0.0.1; returns (process, port)."""
     server = spawn([WIREKIT, "ws", "echo", "--host", "127.0.0.1", "--port", "0", *flags])
     match = ECHO_LISTENING.match(server.line())
-    assert match
-    return server, int(match.group(1))
-
-
-def start_chat(spawn, *flags):
-    server = spawn([WIREKIT, "chat", "serve", "--host", "127.0.0.1", "--port", "0",
-                    "--threads", "2", *flags])
-    match = LISTENING.match(server.line())
     assert match
     return server, int(match.group(1))
 
@@ -101,7 +93,8 @@ def check_answer(head, key, extensions=None):
     """The server's 101 for key: with permessage-deflate when offered, else no extension."""
     lines = head.decode("latin-1").split("\r\n")
     assert lines[0].startswith("HTTP/1.1 101 "), lines[0]
-    fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    fields = {k.strip().lower(): v.strip()
+              for k, _, v in (line.partition(":") for line in lines[1:])}
     accept = base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
     assert fields.get("sec-websocket-accept") == accept, fields
     if extensions:

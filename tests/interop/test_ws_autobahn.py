@@ -69,7 +69,7 @@ RawOffer = None  # made on first use: autobahn pickles the offers, so it lives a
 
 def offer(**kw):
     """An autobahn PerMessageDeflateOffer; "raw" writes the offer's text as given (for what
-    autobahn itself will not offer: window 8, an unknown parameter)."""
+    autobahn itself will not offer: window 8, an unknown parameter, a client window's value)."""
     global RawOffer
     compress, _ = autobahn()
     if "raw" in kw:
@@ -142,6 +142,8 @@ OFFERS = {
     "client_max_window_bits": ([dict(client_max_window_bits=True)], {}),
     **{f"server_max_window_bits={n}": ([dict(server_max_window_bits=n)],
                                        {"server_max_window_bits": str(n)}) for n in range(9, 16)},
+    "client_max_window_bits=10": ([dict(raw="permessage-deflate; client_max_window_bits=10")],
+                                  {"client_max_window_bits": "10"}),
     "client_no_context_takeover": ([dict(client_no_context_takeover=True)],
                                    {"client_no_context_takeover": True}),
     "server_no_context_takeover": ([dict(server_no_context_takeover=True)],
@@ -179,7 +181,7 @@ def test_autobahn_client_echoes_through_ws_echo_with_deflate_offers(spawn, case)
     assert extension(header) == ("permessage-deflate", answer)
     [pmce] = in_use  # what autobahn now compresses and inflates with
     assert pmce.server_max_window_bits == int(answer.get("server_max_window_bits", 15))
-    assert pmce.client_max_window_bits == 15
+    assert pmce.client_max_window_bits == int(answer.get("client_max_window_bits", 15))
     assert pmce.server_no_context_takeover == ("server_no_context_takeover" in answer)
     assert pmce.client_no_context_takeover == ("client_no_context_takeover" in answer)
     # Compressed both ways: the text is, on the wire, a fraction of its size.

@@ -136,31 +136,44 @@ async def client_session(port, offers, outgoing, replies_per_message=1):
     return client.answer, client.in_use, replies, client.trafficStats, how
 
 
+# wirekit's server compresses with a window of 12 bits at most, and asks as much of a client
+# that offered client_max_window_bits: Python websockets 10.4's server defaults.
+W = 12
+
+
+def answer(server_bits=W, client_bits=None, **flags):
+    """The parameters of the answer: server_max_window_bits (always below 15, so always said),
+    client_max_window_bits when the client offered it, and the no_context_takeover flags."""
+    out = {"server_max_window_bits": str(server_bits)}
+    if client_bits is not None:
+        out["client_max_window_bits"] = str(client_bits)
+    out.update({flag: True for flag, on in flags.items() if on})
+    return out
+
+
 # Offers (offer()'s parameters) -> the answer wirekit's server gives with its defaults.
 OFFERS = {
-    "bare": ([dict()], {}),
-    "client_max_window_bits": ([dict(client_max_window_bits=True)], {}),
+    "bare": ([dict()], answer()),
+    "client_max_window_bits": ([dict(client_max_window_bits=True)], answer(client_bits=W)),
     **{f"server_max_window_bits={n}": ([dict(server_max_window_bits=n)],
-                                       {"server_max_window_bits": str(n)}) for n in range(9, 16)},
+                                       answer(server_bits=min(n, W))) for n in range(9, 16)},
     "client_max_window_bits=10": ([dict(raw="permessage-deflate; client_max_window_bits=10")],
-                                  {"client_max_window_bits": "10"}),
+                                  answer(client_bits=10)),
     "client_no_context_takeover": ([dict(client_no_context_takeover=True)],
-                                   {"client_no_context_takeover": True}),
+                                   answer(client_no_context_takeover=True)),
     "server_no_context_takeover": ([dict(server_no_context_takeover=True)],
-                                   {"server_no_context_takeover": True}),
+                                   answer(server_no_context_takeover=True)),
     "autobahn's default": ([dict(client_no_context_takeover=True, client_max_window_bits=True)],
-                           {"client_no_context_takeover": True}),
+                           answer(client_bits=W, client_no_context_takeover=True)),
     "all at once": ([dict(client_no_context_takeover=True, client_max_window_bits=True,
                           server_no_context_takeover=True, server_max_window_bits=10)],
-                    {"client_no_context_takeover": True, "server_no_context_takeover": True,
-                     "server_max_window_bits": "10"}),
-    "first of two": ([dict(server_max_window_bits=10), dict()],
-                     {"server_max_window_bits": "10"}),
+                    answer(server_bits=10, client_bits=W, client_no_context_takeover=True,
+                           server_no_context_takeover=True)),
+    "first of two": ([dict(server_max_window_bits=10), dict()], answer(server_bits=10)),
     "window 8 declined, then 11": ([dict(raw="permessage-deflate; server_max_window_bits=8"),
-                                    dict(server_max_window_bits=11)],
-                                   {"server_max_window_bits": "11"}),
+                                    dict(server_max_window_bits=11)], answer(server_bits=11)),
     "unknown parameter declined, then bare": (
-        [dict(raw="permessage-deflate; x_unknown=1"), dict()], {}),
+        [dict(raw="permessage-deflate; x_unknown=1"), dict()], answer()),
     "only window 8: declined": ([dict(raw="permessage-deflate; server_max_window_bits=8")],
                                 None),
 }

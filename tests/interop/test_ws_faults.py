@@ -1,7 +1,7 @@
 """WebSocket faults: thousands of idle connections kept alive by the server's pings, peers that
 vanish without a close frame, a consumer too slow for the room's broadcasts, keepalive under
-broadcast load. `wirekit ws echo` and `wirekit chat serve` against raw
-sockets (the handshake and frames written here) and Python websockets 10.4 clients."""
+broadcast load. `wirekit ws echo` and `wirekit chat serve` against raw sockets (the handshake
+and frames written here) and Python websockets 10.4 clients."""
 import asyncio
 import base64
 import hashlib

@@ -88,6 +88,13 @@ void SocketStream::close() noexcept {
   if (core_) core_->close();
 }
 
+void SocketStream::reset() noexcept {
+  if (!core_ || core_->fd < 0) return;
+  const linger abortive{.l_onoff = 1, .l_linger = 0};
+  ::setsockopt(core_->fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+  core_->close();
+}
+
 std::string SocketStream::describe() const {
   return core_ ? core_->peer.to_string() : std::string("(closed socket)");
 }

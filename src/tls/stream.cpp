@@ -349,6 +349,10 @@ void TlsStream::close() noexcept {
   inner_->close();
 }
 
+void TlsStream::reset() noexcept {
+  if (inner_) inner_->reset();
+}
+
 bool TlsStream::is_open() const noexcept {
   return inner_ && inner_->is_open();
 }

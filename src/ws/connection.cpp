@@ -247,13 +247,15 @@ bool Connection::enqueue(std::shared_ptr<const std::string> frames, bool control
       return false;
     }
     // The peer does not read: a close frame behind a full queue would never reach it, so the
-    // connection is dropped now.
+    // connection is reset now (a frame may be half written: an orderly end after it would look
+    // like a complete stream, and the kernel would hold the unsent megabytes for minutes).
     close_code_ = close_code::policy_violation;
     close_reason_ = "send queue limit exceeded";
     state_ = State::closed;
     abandoned_ = true;
     peer_closed_.set();
     stop_reading_.request_stop();
+    stream_.reset();
     return false;
   }
   queued_bytes_ += frames->size();

@@ -250,7 +250,7 @@ def test_wirekit_serve_has_a_chat_room_at_slash_chat_on_its_http_port(spawn, tmp
     port = free_port()
     config = tmp_path / "wirekit.toml"
     config.write_text(f'[http]\nhost = "127.0.0.1"\nport = {port}\n')
-    spawn([WIREKIT, "serve", "-c", config])
+    server = spawn([WIREKIT, "serve", "-c", config])
     wait_tcp(port)
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
         s.sendall(b"GET /chat HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -263,6 +263,9 @@ def test_wirekit_serve_has_a_chat_room_at_slash_chat_on_its_http_port(spawn, tmp
     async def chat():
         async with websockets.connect(f"ws://127.0.0.1:{port}/chat") as ann, \
                 websockets.connect(f"ws://127.0.0.1:{port}/chat") as bob:
+            # Both in the room (a client joins once its handler runs, after the 101).
+            while server.line() != "New client connected. Total clients: 2":
+                pass
             await ann.send(json.dumps({"user": "ann", "message": TEXT}))
             return [await asyncio.wait_for(c.recv(), 5) for c in (ann, bob)]
 

@@ -84,6 +84,7 @@ class BufferedStream final : public Stream {
 
   // ---- Stream ----
   void close() noexcept override { inner_->close(); }
+  void reset() noexcept override { inner_->reset(); }
   bool is_open() const noexcept override { return inner_->is_open(); }
   std::string describe() const override { return inner_->describe(); }
   Attempt try_read(std::span<std::byte> buffer) noexcept override;

@@ -68,6 +68,8 @@ class SocketStream : public Stream {
   [[nodiscard]] SendFile send_file(int file_fd, off_t offset, std::size_t count) noexcept;
 
   void close() noexcept override;
+  // SO_LINGER of zero seconds, then close: a TCP peer sees a reset.
+  void reset() noexcept override;
   bool is_open() const noexcept override { return core_ && core_->fd >= 0; }
   std::string describe() const override;
 

@@ -250,6 +250,10 @@ class Stream {
 
   // Closes at once; pending operations fail with errc::closed.
   virtual void close() noexcept = 0;
+  // Closes abortively: what is not sent yet is dropped, and a TCP peer sees a reset rather than
+  // an orderly end (a peer that stopped reading gets no cut message that looks complete, and the
+  // kernel frees the unsent bytes at once). Default: close().
+  virtual void reset() noexcept { close(); }
   virtual bool is_open() const noexcept = 0;
   // The peer, for messages: "127.0.0.1:5555".
   virtual std::string describe() const = 0;
@@ -280,6 +284,7 @@ class StreamRef final : public Stream {
  public:
   explicit StreamRef(Stream& target) noexcept : target_(target) {}
   void close() noexcept override { target_.close(); }
+  void reset() noexcept override { target_.reset(); }
   bool is_open() const noexcept override { return target_.is_open(); }
   std::string describe() const override { return target_.describe(); }
   Attempt try_read(std::span<std::byte> buffer) noexcept override {

@@ -74,6 +74,7 @@ class TlsStream final : public net::Stream {
   net::Stream& inner() noexcept { return *inner_; }
 
   void close() noexcept override;
+  void reset() noexcept override;  // no close_notify: the inner stream is reset
   bool is_open() const noexcept override;
   std::string describe() const override;
   net::Attempt try_read(std::span<std::byte> buffer) noexcept override;

@@ -16,9 +16,9 @@
 //
 // Sending never blocks the loop: a message is framed (and compressed, when negotiated) into the
 // send queue at once. send() then waits while more than `write_high_water` bytes are queued;
-// post() does not wait, and a message that would take the queue past `max_send_queue` drops the
-// connection (close_code() 1008; no close frame, which could not pass the full queue) or is
-// dropped itself: one peer that stops reading cannot grow the server's memory. A message larger
+// post() does not wait, and a message that would take the queue past `max_send_queue` resets the
+// connection (close_code() 1008; a TCP reset, as a close frame could not pass the full queue) or
+// is dropped itself: one peer that stops reading cannot grow the server's memory. A message larger
 // than the limit still goes when nothing is queued.
 //
 // One loop: a Connection is used on the loop that runs its handler. To send from another loop,

@@ -214,8 +214,36 @@ Task<std::optional<MessageView>> Connection::receive() {
   }
 }
 
+bool Connection::write_directly(Opcode opcode, std::string_view payload) {
+  const bool one_plain_frame =
+      role_ == Role::server && (opcode == Opcode::text || opcode == Opcode::binary) &&
+      (!deflate_ || payload.size() < compression_threshold_) &&
+      (options_.fragment_size == 0 || payload.size() <= options_.fragment_size);
+  if (!one_plain_frame || queue_head_ != queue_.size()) return false;
+  std::array<char, max_header_size> header;
+  const std::size_t header_size =
+      write_frame_header(header.data(), true, false, opcode, payload.size(), nullptr);
+  const std::array<iovec, 2> chunks = {iovec{header.data(), header_size},
+                                       iovec{const_cast<char*>(payload.data()), payload.size()}};
+  const net::Attempt attempt = stream_.try_writev(chunks);
+  if (attempt.error) return false;  // the writer meets the error and ends the connection
+  const std::size_t written = attempt.would_block ? 0 : attempt.bytes;
+  if (written == header_size + payload.size()) return true;
+  // The rest of the frame waits in the queue, which never refuses it: its start is on the wire.
+  auto rest = std::make_shared<std::string>();
+  if (written < header_size) {
+    rest->assign(header.data() + written, header_size - written);
+    rest->append(payload);
+  } else {
+    rest->assign(payload.substr(written - header_size));
+  }
+  enqueue(std::move(rest), true);
+  return true;
+}
+
 Task<void> Connection::send(Opcode opcode, std::string_view payload) {
   if (state_ != State::open) throw Error(errc::closed, "WebSocket send: the connection is closed");
+  if (write_directly(opcode, payload)) co_return;
   auto frames = std::make_shared<std::string>();
   encoder_.message(opcode, payload, *frames);
   enqueue(std::move(frames), false);

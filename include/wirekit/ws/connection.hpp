@@ -140,6 +140,11 @@ class Connection {
 
   // Queues bytes for the writer; `control` frames are never refused.
   bool enqueue(std::shared_ptr<const std::string> frames, bool control);
+  // The fast path of send() to a peer that keeps up: a server's message that goes as one
+  // uncompressed frame, with nothing queued before it, is written at once from the caller's
+  // bytes (no copy, no queue, no wake-up of the writer); what the socket does not take is
+  // queued. False when the message must take the queue.
+  bool write_directly(Opcode opcode, std::string_view payload);
   void enqueue_control(Opcode opcode, std::string_view payload);
   void fail(std::uint16_t code, std::string_view reason);
   Task<void> write_loop();

@@ -40,6 +40,14 @@ void configure_common(SSL_CTX* ctx, bool tls1_3_only, const std::string& ciphers
 
 namespace {
 
+// A server's TLS 1.2 suites when none are given: key exchange with forward secrecy and AEAD
+// ciphers only (Mozilla's "intermediate" list without DHE, which needs parameters of its own),
+// strongest first. TLS 1.3 suites are all of this kind already.
+constexpr const char* forward_secret_ciphers =
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256";
+
 SSL_CTX* new_context(const SSL_METHOD* method) {
   SSL_CTX* ctx = SSL_CTX_new(method);
   if (!ctx) throw Error(errc::invalid_argument, "TLS: " + detail::openssl_error());
@@ -243,7 +251,10 @@ std::shared_ptr<const LoadedCertificates> ServerContext::State::load() const {
   for (const CertificateFiles& files : options.certificates) {
     detail::SslCtxPtr owned(new_context(TLS_server_method()));
     SSL_CTX* ctx = owned.get();
-    detail::configure_common(ctx, options.min_version == Version::tls1_3, options.ciphers);
+    detail::configure_common(ctx, options.min_version == Version::tls1_3,
+                             options.ciphers.empty() ? forward_secret_ciphers : options.ciphers);
+    // Our order, not the client's: a client that lists static RSA first still gets ECDHE.
+    SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
     load_certificate(ctx, files);
     if (!options.client_ca_file.empty()) {
       load_trusted(ctx, options.client_ca_file, "client CA file");

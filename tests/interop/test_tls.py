@@ -493,6 +493,22 @@ def test_s_client_version_alpn_and_verification(spawn, pki, flag, version):
     assert "HTTP/1.1 200 OK" in out and "Hello, Anonymous!" in out
 
 
+def test_tls12_with_an_rsa_certificate_gets_forward_secrecy_in_the_servers_order(spawn, pki):
+    # Issue 12 item 8: a client that lists static RSA first got AES128-GCM-SHA256 (no forward
+    # secrecy); nginx answers ECDHE-RSA-AES256-GCM-SHA384.
+    _, port = start_hello(spawn, *tls_flags(pki.localhost))
+    code, out = s_client(port, "-tls1_2", "-cipher",
+                         "AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384",
+                         "-CAfile", pki.ca, "-ign_eof", stdin=http_request())
+    assert code == 0, out
+    assert re.search(r"^New, TLSv1.2, Cipher is ECDHE-RSA-AES256-GCM-SHA384$", out, re.M), out
+    assert "Hello, Anonymous!" in out
+    # Only suites without forward secrecy, or CBC ones: no handshake.
+    for ciphers in ("AES128-GCM-SHA256:AES256-GCM-SHA384", "ECDHE-RSA-AES128-SHA"):
+        code, out = s_client(port, "-tls1_2", "-cipher", ciphers, stdin=b"")
+        assert code != 0 and "handshake failure" in out, (ciphers, out)
+
+
 def test_s_client_without_alpn_gets_none(spawn, pki):
     _, port = start_hello(spawn, *tls_flags(pki.wk))
     code, out = s_client(port, "-CAfile", pki.wk.ca, "-ign_eof", stdin=http_request())

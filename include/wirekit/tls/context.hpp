@@ -94,7 +94,9 @@ struct ServerOptions {
   std::string client_ca_file;
   bool require_client_certificate = false;
   Version min_version = Version::tls1_2;
-  std::string ciphers;          // TLS 1.2 cipher list; empty: OpenSSL's defaults
+  // TLS 1.2 cipher list in OpenSSL's syntax; empty: forward-secret AEAD suites only (ECDHE
+  // with AES-GCM or ChaCha20-Poly1305; no static RSA, no CBC). The server's order wins.
+  std::string ciphers;
   bool session_tickets = true;  // stateless resumption; the keys live as long as the process
   Duration handshake_timeout = std::chrono::seconds(10);
 };

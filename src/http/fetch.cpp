@@ -98,9 +98,12 @@ Task<DownloadResult> download_to(Session& session, std::string url, std::filesys
   DownloadResult result{.url = url, .path = path};
   std::optional<PartFile> file;
   std::uint64_t offset = 0;
+  // A Range of the caller's own asks for those bytes: the answer is the file, written afresh;
+  // resuming a part file applies only to the ranges we ask for.
+  const bool callers_range = options.headers.get("Range").has_value();
   if (!path.empty()) {
     file.emplace(std::filesystem::path(path).concat(".part"));
-    offset = file->existing_size();
+    if (!callers_range) offset = file->existing_size();
     if (offset > 0) options.headers.set("Range", "bytes=" + std::to_string(offset) + "-");
   }
   bool complete_already = false;
@@ -116,7 +119,7 @@ Task<DownloadResult> download_to(Session& session, std::string url, std::filesys
     }
     const auto start = range_start(head.header("Content-Range").value_or(""));
     result.resumed = head.status == 206 && offset > 0 && start == offset;
-    if (head.status == 206 && !result.resumed) {
+    if (head.status == 206 && !result.resumed && !callers_range) {
       throw Error(errc::protocol_error, "the server answered a different range than asked");
     }
     file->open(result.resumed);

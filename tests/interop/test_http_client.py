@@ -565,6 +565,19 @@ def test_fetch_resumes_a_part_file_from_aiohttp(aio, tmp_path):
     assert f"bytes={half}-" in ranges, ranges
 
 
+def test_get_with_a_range_of_the_users_own_saves_that_range(nginx, tmp_path):
+    # Issue 12 item 5: -o with the user's Range failed with "the server answered a different
+    # range than asked" and wrote nothing; resuming applies only to ranges wirekit asks for.
+    base, access_log = nginx
+    out = tmp_path / "slice.bin"
+    (tmp_path / "slice.bin.part").write_bytes(BIG[:5000])  # a stale part is not resumed
+    r = wirekit("http", "get", "-o", out, "-H", "Range: bytes=10-109", f"{base}/big.bin")
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes() == BIG[10:110]
+    assert not (tmp_path / "slice.bin.part").exists()
+    assert 'GET /big.bin 206 "bytes=10-109"' in access_log.read_text()
+
+
 def test_fetch_starts_over_when_the_server_ignores_range(http_server, tmp_path):
     # http.server answers a Range request with the whole file (200): the part is rewritten.
     r, _ = resume(f"{http_server}/big.bin", tmp_path)

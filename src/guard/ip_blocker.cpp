@@ -35,6 +35,7 @@ struct IpBlocker::Table {
   struct Counts {
     std::array<std::uint32_t, slots> per_slot{};
     std::uint64_t last_slot = 0;
+    bool blocked = false;  // at last_slot
   };
   explicit Table(std::size_t max_tracked) : clients(max_tracked) {}
   detail::AddressTable<Counts> clients;
@@ -67,23 +68,29 @@ Verdict IpBlocker::check(const net::IpAddress& ip, Clock::time_point now) {
   }
   const auto slot_length = std::max<Duration>(Duration{1}, options_.window / slots);
   const auto slot = static_cast<std::uint64_t>(now.time_since_epoch() / slot_length);
-  return table_->clients.with(detail::client_key(address, options_.ipv6_prefix),
-                              [&](Table::Counts& c, bool fresh) {
-                                // Clear the slots that left the window since the client was last
-                                // seen.
-                                if (fresh || slot - c.last_slot >= slots) {
-                                  c.per_slot.fill(0);
-                                } else {
-                                  for (std::uint64_t s = c.last_slot + 1; s <= slot; ++s)
-                                    c.per_slot[s % slots] = 0;
-                                }
-                                c.last_slot = slot;
-                                std::uint64_t in_window = 0;
-                                for (std::uint32_t n : c.per_slot) in_window += n;
-                                if (in_window >= options_.max_attempts) return Verdict::blocked;
-                                ++c.per_slot[slot % slots];
-                                return Verdict::allowed;
-                              });
+  // A client blocked within the window stays remembered under a flood of new addresses: evicted,
+  // it would come back with a clean slate.
+  auto still_blocked = [slot](const Table::Counts& c) {
+    return c.blocked && slot - c.last_slot < slots;
+  };
+  return table_->clients.with(
+      detail::client_key(address, options_.ipv6_prefix),
+      [&](Table::Counts& c, bool fresh) {
+        // Clear the slots that left the window since the client was last seen.
+        if (fresh || slot - c.last_slot >= slots) {
+          c.per_slot.fill(0);
+        } else {
+          for (std::uint64_t s = c.last_slot + 1; s <= slot; ++s) c.per_slot[s % slots] = 0;
+        }
+        c.last_slot = slot;
+        std::uint64_t in_window = 0;
+        for (std::uint32_t n : c.per_slot) in_window += n;
+        c.blocked = in_window >= options_.max_attempts;
+        if (c.blocked) return Verdict::blocked;
+        ++c.per_slot[slot % slots];
+        return Verdict::allowed;
+      },
+      still_blocked);
 }
 
 std::size_t IpBlocker::tracked() const {

@@ -1,3 +1,4 @@
+#include <array>
 #include <chrono>
 
 #include <gtest/gtest.h>
@@ -49,6 +50,29 @@ TEST(IpBlocker, MemoryStaysBoundedUnderAFloodOfAddresses) {
   for (std::uint32_t i = 0; i < 200'000; ++i) blocker.check(net::IpAddress::v4(0x0a000000 + i), t);
   EXPECT_LE(blocker.tracked(), 1600u);
   EXPECT_GT(blocker.tracked(), 1000u);
+}
+
+TEST(IpBlocker, BlockedAddressesSurviveAFloodOfNewOnes) {
+  // Issue 12 item 9: more distinct sources than max_tracked evicted the least recently seen
+  // entries, blocked ones among them, and a blocked address was let back in.
+  IpBlocker blocker{IpBlockerOptions{.max_attempts = 3, .max_tracked = 1600}};
+  const auto t = Clock::now();
+  const std::array blocked = {ip("192.0.2.1"), ip("192.0.2.2"), ip("2001:db8:7::1")};
+  for (const auto& address : blocked) {
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(blocker.check(address, t), Verdict::allowed);
+    ASSERT_EQ(blocker.check(address, t), Verdict::blocked);
+  }
+  for (std::uint32_t i = 0; i < 200'000; ++i) blocker.check(net::IpAddress::v4(0x0a000000 + i), t);
+  EXPECT_LE(blocker.tracked(), 1600u);
+  for (const auto& address : blocked) {
+    EXPECT_EQ(blocker.check(address, t), Verdict::blocked) << address.to_string();
+  }
+  // Once their window has passed they are no longer kept: the block lifts as before.
+  const auto later = t + 2 * IpBlockerOptions{}.window;
+  for (std::uint32_t i = 0; i < 200'000; ++i) {
+    blocker.check(net::IpAddress::v4(0x0b000000 + i), later);
+  }
+  EXPECT_EQ(blocker.check(blocked[0], later), Verdict::allowed);
 }
 
 TEST(IpBlocker, Ipv6ClientsAreCountedPerPrefix) {

@@ -82,3 +82,39 @@ def test_half_close_gets_the_whole_echo_from_wirekit(spawn):
                   "--half-close"])
     assert result.returncode == 0, result.stderr
     assert result.stdout == "all of it\n"
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+
+
+def test_a_connection_that_carried_64k_holds_no_buffer_once_idle(spawn):
+    # Issue 12 item 10: each connection kept a 64 KiB buffer resident after carrying 64 KiB.
+    server = spawn([WIREKIT, "echo", "--port", "0", "--host", "127.0.0.1", "--threads", "1"])
+    port = int(server.line().rsplit(":", 1)[1])
+    payload = bytes(range(256)) * 256  # 64 KiB
+    count = 300
+    warm = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(20)]
+    for s in warm:
+        s.sendall(payload[:100])
+        s.recv(100)
+    before = rss_bytes(server.proc.pid)
+    conns = []
+    try:
+        for _ in range(count):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            conns.append(s)
+            s.sendall(payload)
+            got = b""
+            while len(got) < len(payload):
+                chunk = s.recv(65536)
+                assert chunk, "server closed early"
+                got += chunk
+            assert got == payload
+        per_connection = (rss_bytes(server.proc.pid) - before) / count
+        print(f"{per_connection:.0f} bytes of RSS per idle echo connection after 64 KiB each")
+        assert per_connection < 16 * 1024, per_connection
+    finally:
+        for s in conns + warm:
+            s.close()

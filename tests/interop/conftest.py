@@ -21,6 +21,9 @@ WIREKIT = BUILD / "apps" / "wirekit" / "wirekit"
 EXAMPLES = BUILD / "examples"
 TUTORIAL = Path(__file__).resolve().parent / "tutorial"
 PYTHON = "/usr/bin/python3"  # Debian's interpreter: it sees the python3-* packages
+# A sanitizer build (the asan and tsan presets) pads every allocation: memory ceilings of the
+# tests are this much higher there, where leaks are the sanitizer's to catch.
+MEMORY_FACTOR = 8 if BUILD.name in ("asan", "tsan") else 1
 
 
 def require_program(name, package):

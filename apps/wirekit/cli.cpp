@@ -117,6 +117,16 @@ void add_tls_client_flags(CLI::App& command, TlsClientFlags& flags) {
   command.add_option("--key", flags.key_file, "Key of --cert (PEM)");
 }
 
+std::pair<std::string_view, std::string_view> parse_header_flag(std::string_view text) {
+  const std::size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    throw Error(errc::invalid_argument, "header '" + std::string(text) + "' is not 'Name: value'");
+  }
+  std::string_view value = text.substr(colon + 1);
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  return {text.substr(0, colon), value};
+}
+
 void add_threads_flag(CLI::App& command, std::size_t& threads) {
   command.add_option("--threads", threads, "Event loops (0: one per core)")->capture_default_str();
 }

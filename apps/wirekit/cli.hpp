@@ -3,6 +3,8 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 
@@ -89,6 +91,10 @@ struct WebSocketFlags {
   ws::ConnectionOptions connection() const;
 };
 void add_websocket_flags(CLI::App& command, WebSocketFlags& flags);
+
+// A -H 'Name: value' option as its name and value (spaces after the colon dropped); throws
+// Error(invalid_argument) for text without a name and a colon.
+std::pair<std::string_view, std::string_view> parse_header_flag(std::string_view text);
 
 // --threads N (default: one event loop per core).
 void add_threads_flag(CLI::App& command, std::size_t& threads);

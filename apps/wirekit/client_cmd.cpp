@@ -33,13 +33,8 @@ struct ClientFlags {
 http::RequestOptions request_options(const ClientFlags& flags) {
   http::RequestOptions options;
   for (const std::string& h : flags.headers) {
-    const auto colon = h.find(':');
-    if (colon == std::string::npos || colon == 0) {
-      throw Error(errc::invalid_argument, "header '" + h + "' is not 'Name: value'");
-    }
-    std::string_view value = std::string_view(h).substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    options.headers.add(std::string_view(h).substr(0, colon), value);
+    const auto [name, value] = parse_header_flag(h);
+    options.headers.add(name, value);
   }
   const Duration timeout = parse_duration(flags.timeout);
   options.timeouts = http::Timeouts{.connect = timeout, .read = timeout};

@@ -1,8 +1,6 @@
 // wirekit ws echo / connect — a WebSocket echo server, and a client for any WebSocket server.
 #include <cstdio>
 
-#include <fmt/format.h>
-
 #include "cli.hpp"
 
 namespace wirekit::cli {
@@ -68,14 +66,8 @@ ws::ClientOptions client_options(const WsFlags& flags) {
   options.handshake.subprotocols = flags.subprotocols;
   if (!flags.origin.empty()) options.handshake.origin = flags.origin;
   for (const std::string& header : flags.headers) {
-    const std::size_t colon = header.find(':');
-    if (colon == std::string::npos || colon == 0) {
-      throw Error(errc::invalid_argument,
-                  fmt::format("--header '{}': expected 'Name: value'", header));
-    }
-    std::string_view value = std::string_view(header).substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    options.handshake.extra_headers.emplace_back(header.substr(0, colon), std::string(value));
+    const auto [name, value] = parse_header_flag(header);
+    options.handshake.extra_headers.emplace_back(name, value);
   }
   if (!flags.proxy.empty()) options.proxy = flags.proxy;
   options.handshake_timeout = parse_duration(flags.handshake_timeout);

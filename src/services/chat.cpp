@@ -69,10 +69,6 @@ std::string shown(const nlohmann::ordered_json& value) {
   return value.is_string() ? value.get<std::string>() : codec::python_json(value);
 }
 
-}  // namespace
-
-namespace {
-
 // The two clients of standard input: each line goes out as `outgoing(line)` and each message
 // received is shown by `incoming`, until the server closes the connection or the input ends
 // (then the connection closes with 1000).

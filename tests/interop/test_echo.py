@@ -6,18 +6,20 @@ from conftest import (EXAMPLES, MEMORY_FACTOR, PYTHON, TUTORIAL, WIREKIT, free_p
                       wait_tcp)
 
 
+def echo_of(s, message):
+    """Sends `message` on the socket and reads as many bytes back."""
+    s.sendall(message)
+    got = b""
+    while len(got) < len(message):
+        chunk = s.recv(65536)
+        assert chunk, "server closed early"
+        got += chunk
+    return got
+
+
 def echo_round_trips(port, messages):
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        replies = []
-        for m in messages:
-            s.sendall(m)
-            got = b""
-            while len(got) < len(m):
-                chunk = s.recv(65536)
-                assert chunk, "server closed early"
-                got += chunk
-            replies.append(got)
-        return replies
+        return [echo_of(s, m) for m in messages]
 
 
 def test_wirekit_echo_answers_a_python_client(spawn):
@@ -106,13 +108,7 @@ def test_a_connection_that_carried_64k_holds_no_buffer_once_idle(spawn):
         for _ in range(count):
             s = socket.create_connection(("127.0.0.1", port), timeout=5)
             conns.append(s)
-            s.sendall(payload)
-            got = b""
-            while len(got) < len(payload):
-                chunk = s.recv(65536)
-                assert chunk, "server closed early"
-                got += chunk
-            assert got == payload
+            assert echo_of(s, payload) == payload
         per_connection = (rss_bytes(server.proc.pid) - before) / count
         print(f"{per_connection:.0f} bytes of RSS per idle echo connection after 64 KiB each")
         assert per_connection < 16 * 1024 * MEMORY_FACTOR, per_connection

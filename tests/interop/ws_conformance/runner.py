@@ -22,6 +22,16 @@ def _grade(case, s, start):
     return Result(case.id, outcome, reason, time.monotonic() - start)
 
 
+def _play(case, s):
+    """Plays the case on the session, then drops the TCP connection if the peer did not."""
+    try:
+        case.play(s)
+        s.run(case.limit)
+    finally:
+        if not s.tcp_closed:
+            s.drop()
+
+
 def run_against_server(case, port):
     """One case against the server listening on 127.0.0.1:port."""
     start = time.monotonic()
@@ -31,12 +41,7 @@ def run_against_server(case, port):
         return Result(case.id, FAIL, f"opening handshake: {e}", time.monotonic() - start)
     s = Session(sock, "client", params, leftover)
     s.negotiated = answer
-    try:
-        case.play(s)
-        s.run(case.limit)
-    finally:
-        if not s.tcp_closed:
-            s.drop()
+    _play(case, s)
     return _grade(case, s, start)
 
 
@@ -55,12 +60,7 @@ def run_against_client(case, server, start_client, exit_timeout=5.0):
     s = Session(sock, "server", params, leftover)
     s.negotiated = answer
     s.offer = offer
-    try:
-        case.play(s)
-        s.run(case.limit)
-    finally:
-        if not s.tcp_closed:
-            s.drop()
+    _play(case, s)
     result = _grade(case, s, start)
     try:
         proc.wait(timeout=exit_timeout)

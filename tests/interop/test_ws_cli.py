@@ -95,7 +95,8 @@ def test_connect_sends_stdin_lines_and_prints_every_message(spawn):
     assert status == 0
 
 
-def test_connect_echo_mode_sends_every_message_back(spawn):
+@pytest.mark.parametrize("compression", [True, False])
+def test_connect_echo_mode_sends_every_message_back(spawn, compression):
     websockets = require_module("websockets", "python3-websockets")
     port = free_port()
 
@@ -104,6 +105,7 @@ def test_connect_echo_mode_sends_every_message_back(spawn):
 
         async def handler(websocket):
             result["extensions"] = websocket.request_headers.get("Sec-WebSocket-Extensions")
+            result["agreed"] = websocket.response_headers.get("Sec-WebSocket-Extensions")
             result["custom"] = websocket.request_headers.get("X-Custom")
             back = []
             for message in ["one", b"\x00two", "three" * 10000]:
@@ -115,14 +117,20 @@ def test_connect_echo_mode_sends_every_message_back(spawn):
         async with websockets.serve(handler, "127.0.0.1", port):
             client = await asyncio.create_subprocess_exec(
                 str(WIREKIT), "ws", "connect", f"ws://127.0.0.1:{port}/", "--echo",
-                "-H", "X-Custom: yes", stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                "-H", "X-Custom: yes", *([] if compression else ["--no-compression"]),
+                stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
             status = await asyncio.wait_for(client.wait(), 10)
             stderr = (await client.stderr.read()).decode()
             return result, status, stderr
 
     result, status, stderr = asyncio.run(scenario())
     assert result["back"] == ["one", b"\x00two", "three" * 10000]
-    assert result["extensions"].startswith("permessage-deflate")
+    if compression:  # Python's server agrees to our offer with its 12-bit windows
+        assert result["extensions"].startswith("permessage-deflate")
+        assert result["agreed"] == ("permessage-deflate; server_max_window_bits=12; "
+                                    "client_max_window_bits=12")
+    else:
+        assert result["extensions"] is None and result["agreed"] is None
     assert result["custom"] == "yes"
     # 4000 is not a normal end: the command says so and fails.
     assert status == 1 and stderr == "wirekit: the WebSocket closed with 4000\n"

@@ -13,16 +13,6 @@
 //   ws_echo peer=NAME size=512 connections=500 seconds=5.000 echoes=N msgs_s=R
 //           server_cpu_s=C server_cpu=99% echoes_per_cpu_s=E client_cpu=70% errors=0
 // and exits 1 when a connection fails or an echo is wrong.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
-#include <sys/random.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -38,6 +28,16 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace {
 
@@ -62,16 +62,21 @@ std::array<std::uint8_t, 20> sha1(std::string_view data) {
     std::uint32_t w[80];
     for (int i = 0; i < 16; ++i) {
       const auto* p = reinterpret_cast<const unsigned char*>(m.data() + off + 4 * i);
-      w[i] = std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
+      w[i] =
+          std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
     }
     for (int i = 16; i < 80; ++i) w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
     std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
     for (int i = 0; i < 80; ++i) {
       std::uint32_t f, k;
-      if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999;
-      else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1;
-      else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
-      else f = b ^ c ^ d, k = 0xCA62C1D6;
+      if (i < 20)
+        f = (b & c) | (~b & d), k = 0x5A827999;
+      else if (i < 40)
+        f = b ^ c ^ d, k = 0x6ED9EBA1;
+      else if (i < 60)
+        f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
+      else
+        f = b ^ c ^ d, k = 0xCA62C1D6;
       const std::uint32_t t = rol(a, 5) + f + e + k + w[i];
       e = d, d = c, c = rol(b, 30), b = a, a = t;
     }
@@ -83,10 +88,12 @@ std::array<std::uint8_t, 20> sha1(std::string_view data) {
 }
 
 std::string base64(const std::uint8_t* p, std::size_t n) {
-  static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr char table[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   for (std::size_t i = 0; i < n; i += 3) {
-    const std::uint32_t v = std::uint32_t(p[i]) << 16 | (i + 1 < n ? std::uint32_t(p[i + 1]) << 8 : 0) |
+    const std::uint32_t v = std::uint32_t(p[i]) << 16 |
+                            (i + 1 < n ? std::uint32_t(p[i + 1]) << 8 : 0) |
                             (i + 2 < n ? p[i + 2] : 0);
     out += table[v >> 18 & 63];
     out += table[v >> 12 & 63];
@@ -212,7 +219,8 @@ std::optional<double> process_cpu_seconds(long pid) {
 double process_cpu_self() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 // --- connections ---------------------------------------------------------------------------------
@@ -242,7 +250,8 @@ struct Load {
   std::uint64_t echoes = 0, errors = 0;
 
   void fail(Conn& c, const std::string& why) {
-    std::fprintf(stderr, "ws_load: connection %zu: %s\n", std::size_t(&c - conns.data()), why.c_str());
+    std::fprintf(stderr, "ws_load: connection %zu: %s\n", std::size_t(&c - conns.data()),
+                 why.c_str());
     ++errors;
     std::exit(1);
   }
@@ -338,7 +347,8 @@ struct Load {
       }
       if (r < 0 && errno == EAGAIN) return;
       if (r < 0 && errno == EINTR) continue;
-      fail(c, r == 0 ? "the server closed the TCP connection" : std::string("recv: ") + std::strerror(errno));
+      fail(c, r == 0 ? "the server closed the TCP connection"
+                     : std::string("recv: ") + std::strerror(errno));
     }
   }
 
@@ -359,10 +369,12 @@ struct Load {
       std::memcpy(raw + i, &v, 8);
     }
     const std::string key = base64(raw, 16);
-    const std::string req = "GET " + opt.path + " HTTP/1.1\r\nHost: " + opt.host + ":" + std::to_string(opt.port) +
-                            "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
-                            "\r\nSec-WebSocket-Version: 13\r\n\r\n";
-    if (::send(c.fd, req.data(), req.size(), MSG_NOSIGNAL) != ssize_t(req.size())) die("handshake: send failed");
+    const std::string req =
+        "GET " + opt.path + " HTTP/1.1\r\nHost: " + opt.host + ":" + std::to_string(opt.port) +
+        "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
+        "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    if (::send(c.fd, req.data(), req.size(), MSG_NOSIGNAL) != ssize_t(req.size()))
+      die("handshake: send failed");
     std::string resp;
     std::size_t end;
     char buf[4096];
@@ -372,7 +384,8 @@ struct Load {
       resp.append(buf, std::size_t(r));
       if (resp.size() > 65536) die("handshake: answer too long");
     }
-    if (resp.compare(0, 12, "HTTP/1.1 101") != 0) die("handshake refused: " + resp.substr(0, resp.find("\r\n")));
+    if (resp.compare(0, 12, "HTTP/1.1 101") != 0)
+      die("handshake refused: " + resp.substr(0, resp.find("\r\n")));
     const auto digest = sha1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
     const std::string accept = base64(digest.data(), digest.size());
     std::string head = resp.substr(0, end);
@@ -385,7 +398,8 @@ struct Load {
     if (head.compare(v, accept.size(), accept) != 0) die("handshake: wrong Sec-WebSocket-Accept");
     if (lower.find("\r\nsec-websocket-extensions:") != std::string::npos)
       die("handshake: the server answered with an extension that was not offered");
-    c.in.append(reinterpret_cast<const std::uint8_t*>(resp.data()) + end + 4, resp.size() - end - 4);  // read past the head
+    c.in.append(reinterpret_cast<const std::uint8_t*>(resp.data()) + end + 4,
+                resp.size() - end - 4);  // read past the head
     fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK);
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -409,9 +423,10 @@ struct Load {
 };
 
 void usage() {
-  std::fprintf(stderr,
-               "usage: ws_load --port P [--host 127.0.0.1] [--path /] [--connections 500] [--size 512]\n"
-               "               [--duration 5] [--warmup 1] [--server-pid PID] [--text] [--label NAME]\n");
+  std::fprintf(
+      stderr,
+      "usage: ws_load --port P [--host 127.0.0.1] [--path /] [--connections 500] [--size 512]\n"
+      "               [--duration 5] [--warmup 1] [--server-pid PID] [--text] [--label NAME]\n");
   std::exit(2);
 }
 
@@ -427,17 +442,28 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     try {
-      if (a == "--port") o.port = std::stoi(value());
-      else if (a == "--host") o.host = value();
-      else if (a == "--path") o.path = value();
-      else if (a == "--connections") o.connections = std::stoi(value());
-      else if (a == "--size") o.size = std::stoul(value());
-      else if (a == "--duration") o.duration = std::stod(value());
-      else if (a == "--warmup") o.warmup = std::stod(value());
-      else if (a == "--server-pid") o.server_pid = std::stol(value());
-      else if (a == "--label") o.label = value();
-      else if (a == "--text") o.text = true;
-      else usage();
+      if (a == "--port")
+        o.port = std::stoi(value());
+      else if (a == "--host")
+        o.host = value();
+      else if (a == "--path")
+        o.path = value();
+      else if (a == "--connections")
+        o.connections = std::stoi(value());
+      else if (a == "--size")
+        o.size = std::stoul(value());
+      else if (a == "--duration")
+        o.duration = std::stod(value());
+      else if (a == "--warmup")
+        o.warmup = std::stod(value());
+      else if (a == "--server-pid")
+        o.server_pid = std::stol(value());
+      else if (a == "--label")
+        o.label = value();
+      else if (a == "--text")
+        o.text = true;
+      else
+        usage();
     } catch (const std::exception&) {
       usage();
     }
@@ -455,17 +481,20 @@ int main(int argc, char** argv) {
     die("RLIMIT_NOFILE (" + std::to_string(lim.rlim_cur) + ") is below --connections");
 
   load.payload.resize(o.size);
-  for (std::size_t i = 0; i < o.size; ++i) load.payload[i] = std::uint8_t('a' + i % 26);  // valid UTF-8 too
+  for (std::size_t i = 0; i < o.size; ++i)
+    load.payload[i] = std::uint8_t('a' + i % 26);  // valid UTF-8 too
   load.conns.resize(std::size_t(o.connections));
   load.ep = epoll_create1(EPOLL_CLOEXEC);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(std::uint16_t(o.port));
-  if (inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr) != 1) die("--host must be an IPv4 address");
+  if (inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr) != 1)
+    die("--host must be an IPv4 address");
   for (auto& c : load.conns) load.open(c, addr);
 
   for (auto& c : load.conns) load.send_message(c);  // one message in flight on each connection
-  load.run_until(Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup)));
+  load.run_until(Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                    std::chrono::duration<double>(o.warmup)));
 
   const std::uint64_t echoes0 = load.echoes;
   std::optional<double> cpu0;
@@ -475,21 +504,23 @@ int main(int argc, char** argv) {
   }
   const double self0 = process_cpu_self();
   const auto t0 = Clock::now();
-  load.run_until(t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration)));
+  load.run_until(
+      t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration)));
   const auto t1 = Clock::now();
   std::optional<double> cpu1 = o.server_pid ? process_cpu_seconds(o.server_pid) : std::nullopt;
   const double self1 = process_cpu_self();
 
   const double seconds = std::chrono::duration<double>(t1 - t0).count();
   const auto echoes = load.echoes - echoes0;
-  std::printf("ws_echo peer=%s size=%zu connections=%d seconds=%.3f echoes=%" PRIu64 " msgs_s=%.0f", o.label.c_str(),
-              o.size, o.connections, seconds, echoes, double(echoes) / seconds);
+  std::printf("ws_echo peer=%s size=%zu connections=%d seconds=%.3f echoes=%" PRIu64 " msgs_s=%.0f",
+              o.label.c_str(), o.size, o.connections, seconds, echoes, double(echoes) / seconds);
   if (cpu0 && cpu1) {
     const double cpu = *cpu1 - *cpu0;
-    std::printf(" server_cpu_s=%.2f server_cpu=%.0f%% echoes_per_cpu_s=%.0f", cpu, cpu / seconds * 100,
-                cpu > 0 ? double(echoes) / cpu : 0.0);
+    std::printf(" server_cpu_s=%.2f server_cpu=%.0f%% echoes_per_cpu_s=%.0f", cpu,
+                cpu / seconds * 100, cpu > 0 ? double(echoes) / cpu : 0.0);
   }
-  std::printf(" client_cpu=%.0f%% errors=%" PRIu64 "\n", (self1 - self0) / seconds * 100, load.errors);
+  std::printf(" client_cpu=%.0f%% errors=%" PRIu64 "\n", (self1 - self0) / seconds * 100,
+              load.errors);
   for (auto& c : load.conns) ::close(c.fd);
   return echoes > 0 ? 0 : 1;
 }

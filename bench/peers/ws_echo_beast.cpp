@@ -3,16 +3,16 @@
 // its opcode. Written by us against Beast's public API.
 //
 //   ws_echo_beast PORT [HOST=127.0.0.1]      SIGINT / SIGTERM stop it
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
-
-#include <cstdio>
-#include <cstdlib>
-#include <memory>
-#include <string>
 
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;

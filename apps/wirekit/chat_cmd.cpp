@@ -41,9 +41,7 @@ void add_chat_command(CLI::App& app, Action& action) {
   chat->require_subcommand(1);
   CLI::App* serve = chat->add_subcommand(
       "serve", "Run the chat room of §10.1: WebSocket and its browser page at / (8765)");
-  services::Endpoint& endpoint = flags.chat.service.endpoint;
-  serve->add_option("--host", endpoint.host, "Address or name to listen on")->capture_default_str();
-  serve->add_option("--port", endpoint.port, "Port to listen on")->capture_default_str();
+  add_endpoint_flags(*serve, flags.chat.service.endpoint);
   serve->add_option("--max-connections", flags.max_connections, "Open connections at most")
       ->capture_default_str();
   add_websocket_flags(*serve, flags.websocket);

@@ -127,6 +127,12 @@ std::pair<std::string_view, std::string_view> parse_header_flag(std::string_view
   return {text.substr(0, colon), value};
 }
 
+void add_endpoint_flags(CLI::App& command, services::Endpoint& endpoint) {
+  command.add_option("--host", endpoint.host, "Address or name to listen on")
+      ->capture_default_str();
+  command.add_option("--port", endpoint.port, "Port to listen on")->capture_default_str();
+}
+
 void add_threads_flag(CLI::App& command, std::size_t& threads) {
   command.add_option("--threads", threads, "Event loops (0: one per core)")->capture_default_str();
 }

@@ -96,6 +96,9 @@ void add_websocket_flags(CLI::App& command, WebSocketFlags& flags);
 // Error(invalid_argument) for text without a name and a colon.
 std::pair<std::string_view, std::string_view> parse_header_flag(std::string_view text);
 
+// --host and --port of a server command, defaulting to `endpoint`'s.
+void add_endpoint_flags(CLI::App& command, services::Endpoint& endpoint);
+
 // --threads N (default: one event loop per core).
 void add_threads_flag(CLI::App& command, std::size_t& threads);
 

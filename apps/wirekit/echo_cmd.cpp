@@ -29,9 +29,7 @@ int echo(const EchoFlags& flags) {
 void add_echo_command(CLI::App& app, Action& action) {
   static EchoFlags flags;
   CLI::App* e = app.add_subcommand("echo", "Echo every byte back to its sender (§8.1)");
-  e->add_option("--host", flags.echo.endpoint.host, "Address or name to listen on")
-      ->capture_default_str();
-  e->add_option("--port", flags.echo.endpoint.port, "Port to listen on")->capture_default_str();
+  add_endpoint_flags(*e, flags.echo.endpoint);
   e->add_option("--max-connections", flags.max_connections, "Open connections at most")
       ->capture_default_str();
   add_threads_flag(*e, flags.threads);

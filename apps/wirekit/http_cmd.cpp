@@ -84,9 +84,7 @@ void add_http_commands(CLI::App& app, Action& action) {
 void add_hello_command(CLI::App& app, Action& action) {
   static HelloFlags flags;
   CLI::App* h = app.add_subcommand("hello", "The aiohttp hello app: GET / and GET /{name} (§5.1)");
-  h->add_option("--port", flags.endpoint.port, "Port to listen on")->capture_default_str();
-  h->add_option("--host", flags.endpoint.host, "Address or name to listen on")
-      ->capture_default_str();
+  add_endpoint_flags(*h, flags.endpoint);
   add_threads_flag(*h, flags.threads);
   add_http_flags(*h, flags.http);
   h->callback([&action] { action = [] { return hello(flags); }; });

@@ -73,9 +73,7 @@ void add_tcp_commands(CLI::App& app, Action& action) {
   static TcpServeFlags serve;
   CLI::App* s = tcp->add_subcommand(
       "serve", "Greet each connection with a message and close it (§3.1; §7.2 with --block-after)");
-  s->add_option("--host", serve.welcome.endpoint.host, "Address or name to listen on")
-      ->capture_default_str();
-  s->add_option("--port", serve.welcome.endpoint.port, "Port to listen on")->capture_default_str();
+  add_endpoint_flags(*s, serve.welcome.endpoint);
   s->add_option("--message", serve.welcome.message, "What each client is sent")
       ->capture_default_str();
   add_blocking_flags(*s, serve.blocking);

@@ -62,9 +62,7 @@ void add_udp_commands(CLI::App& app, Action& action) {
   static UdpServeFlags serve;
   CLI::App* s =
       udp->add_subcommand("serve", "Print each datagram and answer \"Message received\" (§3.2)");
-  s->add_option("--host", serve.ack.endpoint.host, "Address or name to listen on")
-      ->capture_default_str();
-  s->add_option("--port", serve.ack.endpoint.port, "Port to listen on")->capture_default_str();
+  add_endpoint_flags(*s, serve.ack.endpoint);
   s->add_option("--reply", serve.ack.reply, "The answer to every datagram")->capture_default_str();
   add_blocking_flags(*s, serve.blocking);
   s->callback([&action] { action = [] { return udp_serve(serve); }; });

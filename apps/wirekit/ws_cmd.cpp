@@ -110,9 +110,7 @@ void add_ws_commands(CLI::App& app, Action& action) {
 
   CLI::App* echo = group->add_subcommand(
       "echo", "Serve WebSocket on every path and send each message back as it came");
-  services::Endpoint& endpoint = flags.echo.service.endpoint;
-  echo->add_option("--host", endpoint.host, "Address or name to listen on")->capture_default_str();
-  echo->add_option("--port", endpoint.port, "Port to listen on")->capture_default_str();
+  add_endpoint_flags(*echo, flags.echo.service.endpoint);
   echo->add_option("--max-connections", flags.max_connections, "Open connections at most")
       ->capture_default_str();
   add_websocket_flags(*echo, flags.websocket);

@@ -16,8 +16,7 @@ struct ChatFlags {
 
 int chat_serve(const ChatFlags& flags) {
   services::ChatOptions chat = flags.chat;
-  chat.websocket.connection = flags.websocket.connection();
-  chat.websocket.handshake.deflate.enabled = !flags.websocket.no_compression;
+  flags.websocket.apply(chat.websocket.connection, chat.websocket.handshake.deflate);
   services::RunOptions run;
   run.threads = flags.threads;
   run.serve.max_connections = flags.max_connections;

@@ -88,7 +88,9 @@ struct WebSocketFlags {
   std::string ping_interval = "20s";
   std::string ping_timeout = "20s";
   bool no_compression = false;
-  ws::ConnectionOptions connection() const;
+  // Sets the connection options and switches permessage-deflate off when asked: of a server
+  // (ws::ServerOptions) or a client (ws::ClientOptions) alike.
+  void apply(ws::ConnectionOptions& connection, ws::DeflateOptions& deflate) const;
 };
 void add_websocket_flags(CLI::App& command, WebSocketFlags& flags);
 

@@ -20,12 +20,11 @@ void add_websocket_flags(CLI::App& command, WebSocketFlags& flags) {
                    "Neither offer nor accept permessage-deflate");
 }
 
-ws::ConnectionOptions WebSocketFlags::connection() const {
-  ws::ConnectionOptions options;
-  options.max_message_size = max_message_size;
-  options.ping_interval = parse_duration(ping_interval);
-  options.ping_timeout = parse_duration(ping_timeout);
-  return options;
+void WebSocketFlags::apply(ws::ConnectionOptions& connection, ws::DeflateOptions& deflate) const {
+  connection.max_message_size = max_message_size;
+  connection.ping_interval = parse_duration(ping_interval);
+  connection.ping_timeout = parse_duration(ping_timeout);
+  if (no_compression) deflate.enabled = false;
 }
 
 namespace {
@@ -48,8 +47,7 @@ struct WsFlags {
 
 int ws_echo(const WsFlags& flags) {
   services::WsEchoOptions options = flags.echo;
-  options.websocket.connection = flags.websocket.connection();
-  options.websocket.handshake.deflate.enabled = !flags.websocket.no_compression;
+  flags.websocket.apply(options.websocket.connection, options.websocket.handshake.deflate);
   services::RunOptions run;
   run.threads = flags.threads;
   run.serve.max_connections = flags.max_connections;
@@ -61,8 +59,7 @@ int ws_echo(const WsFlags& flags) {
 
 ws::ClientOptions client_options(const WsFlags& flags) {
   ws::ClientOptions options;
-  options.connection = flags.websocket.connection();
-  options.handshake.deflate.enabled = !flags.websocket.no_compression;
+  flags.websocket.apply(options.connection, options.handshake.deflate);
   options.handshake.subprotocols = flags.subprotocols;
   if (!flags.origin.empty()) options.handshake.origin = flags.origin;
   for (const std::string& header : flags.headers) {

@@ -5,7 +5,6 @@
  *   ws_echo_lws PORT [HOST=127.0.0.1]      SIGINT / SIGTERM stop it
  */
 #include <libwebsockets.h>
-
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +12,13 @@
 #define MAX_MESSAGE (16 * 1024 * 1024)
 
 struct session {
-  unsigned char *buf; /* LWS_PRE bytes of room, then the message */
+  unsigned char* buf; /* LWS_PRE bytes of room, then the message */
   size_t cap, len;
-  int binary, ready;  /* ready: a whole message waits to be echoed */
+  int binary, ready; /* ready: a whole message waits to be echoed */
 };
 
 static volatile sig_atomic_t stopping;
-static struct lws_context *context;
+static struct lws_context* context;
 
 static void on_signal(int sig) {
   (void)sig;
@@ -27,8 +26,9 @@ static void on_signal(int sig) {
   if (context) lws_cancel_service(context);
 }
 
-static int echo_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
-  struct session *s = (struct session *)user;
+static int echo_callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void* in,
+                         size_t len) {
+  struct session* s = (struct session*)user;
   switch (reason) {
     case LWS_CALLBACK_ESTABLISHED:
       memset(s, 0, sizeof *s);
@@ -42,7 +42,7 @@ static int echo_callback(struct lws *wsi, enum lws_callback_reasons reason, void
       if (LWS_PRE + s->len + len > s->cap) {
         size_t cap = s->cap ? s->cap : LWS_PRE + 4096;
         while (cap < LWS_PRE + s->len + len) cap *= 2;
-        unsigned char *b = realloc(s->buf, cap);
+        unsigned char* b = realloc(s->buf, cap);
         if (!b) return -1;
         s->buf = b;
         s->cap = cap;
@@ -57,7 +57,8 @@ static int echo_callback(struct lws *wsi, enum lws_callback_reasons reason, void
       break;
     case LWS_CALLBACK_SERVER_WRITEABLE:
       if (!s->ready) break;
-      if (lws_write(wsi, s->buf + LWS_PRE, s->len, s->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) < (int)s->len)
+      if (lws_write(wsi, s->buf + LWS_PRE, s->len, s->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) <
+          (int)s->len)
         return -1;
       s->ready = 0;
       s->len = 0;
@@ -80,7 +81,7 @@ static const struct lws_protocols protocols[] = {
     {"echo", echo_callback, sizeof(struct session), 65536, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc < 2) {
     lwsl_err("usage: ws_echo_lws PORT [HOST]\n");
     return 2;

@@ -249,8 +249,8 @@ void add_to_list(Headers& headers, std::string_view name, std::string_view token
 
 // ---- Request ------------------------------------------------------------------------------
 
-Request::Request(const RequestHead& head, const net::SocketAddress& peer)
-    : head_(&head), peer_(&peer) {
+Request::Request(const RequestHead& head, const net::SocketAddress& peer, BodySource* body)
+    : head_(&head), peer_(&peer), body_source_(body) {
   std::string_view target = head.target;
   target = target.substr(0, target.find('#'));  // a fragment is the client's business
   // Absolute-form (a request meant for a proxy): the path starts after the authority, which
@@ -284,6 +284,10 @@ std::optional<std::string> Request::query(std::string_view name) const {
     rest.remove_prefix(amp + 1);
   }
   return std::nullopt;
+}
+
+Task<void> Request::read_body() {
+  if (BodySource* source = std::exchange(body_source_, nullptr)) co_await source->read_body(*this);
 }
 
 nlohmann::json Request::json() const {

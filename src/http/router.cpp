@@ -170,6 +170,7 @@ Task<Response> Router::handle(Request& request) const {
     r.headers.set("Allow", m.allow);
     co_return r;
   }
+  co_await request.read_body();
   co_return co_await (*m.handler)(request);
 }
 

@@ -108,7 +108,7 @@ Response response_for_failure(std::exception_ptr failure, const Request& request
 
 // ---- Connection -------------------------------------------------------------------------------
 
-class Server::Connection final : public BodyWriter {
+class Server::Connection final : public BodyWriter, public BodySource {
  public:
   Connection(const Server& server, net::Stream& stream, const net::SocketAddress& peer,
              std::stop_token draining)
@@ -128,8 +128,20 @@ class Server::Connection final : public BodyWriter {
 
   // BodyWriter: a streaming response's piece, chunk-framed on HTTP/1.1.
   Task<void> write(std::string_view data) override;
+  // BodySource: the body of the request being answered, read when its handler needs it.
+  Task<void> read_body(Request& request) override;
 
  private:
+  // The body of the request being answered, while it is still (partly) on the connection.
+  struct PendingBody {
+    enum class State { unread, read, refused, gone };
+    const RequestHead& head;
+    std::size_t max_body;
+    std::size_t end;  // where the request ends in in_.buffered(): the head, then the body read
+    State state;
+    int status = 0;  // refused: the answer, and why
+    std::string reason;
+  };
   enum class Outcome { keep_going, close, upgrade };
   enum class Read { data, closed, timed_out };
   Task<Outcome> serve_one();
@@ -143,6 +155,10 @@ class Server::Connection final : public BodyWriter {
   Task<void> flush();
   Task<void> send_response(const RequestHead& head, Response& response, bool keep_alive);
   Task<void> send_file(const Response::FileBody& file);
+  // Marks the body as refused with `status` and throws it to whoever asked for the body.
+  [[noreturn]] static void refuse_body(PendingBody& body, int status, std::string reason);
+  // True, with body.end past it, when an unread body of known length is all in the buffer.
+  bool skip_buffered_body(PendingBody& body) const noexcept;
   void release_workspace() noexcept;
 
   const Server& server_;
@@ -152,6 +168,7 @@ class Server::Connection final : public BodyWriter {
   const net::SocketAddress& peer_;
   std::stop_token draining_;
   std::unique_ptr<Workspace> ws_;
+  PendingBody* body_ = nullptr;  // while a request's handler runs
   std::size_t served_ = 0;
   bool chunked_body_ = false;   // the response being streamed is chunk-framed
   std::string client_subject_;  // the TLS client certificate's subject, if one was presented
@@ -276,58 +293,19 @@ Task<Server::Connection::Outcome> Server::Connection::serve_one() {
   }
 
   // 2. Route first: the route decides the body limit, and whether the body is worth reading.
-  Request request(head, peer_);
+  Request request(head, peer_, has_body ? this : nullptr);
   if (!client_subject_.empty()) request.set_attribute("tls.client_subject", client_subject_);
   const RouteMatch& route = request.set_route(server_.router_.match(head.method, request.path()));
   const std::size_t max_body = route.max_body.value_or(options_.limits.max_body);
   if (framing.content_length && *framing.content_length > max_body) {
     co_return co_await refuse(413, fmt::format("body larger than {} bytes", max_body));
   }
-  // No route takes it (404, 405): answered from the head, the body never read into memory.
-  const bool skip_body = has_body && route.handler == nullptr;
 
-  // 3. The body.
-  std::size_t consumed = head.head_size;  // of in_.buffered(): the head, then the body read
-  if (has_body && !skip_body) {
-    if (framing.expect_continue) {
-      w.output += "HTTP/1.1 100 Continue\r\n\r\n";
-      co_await flush();
-    }
-    Limits body_limits = options_.limits;
-    body_limits.max_body = max_body;
-    BodyDecoder decoder = framing.chunked ? BodyDecoder::chunked(body_limits)
-                                          : BodyDecoder::fixed(*framing.content_length, max_body);
-    for (;;) {
-      const std::size_t used =
-          decoder.feed(in_.buffered().substr(consumed), request.mutable_body(), error);
-      if (used == BodyDecoder::npos) co_return co_await refuse(error.status, error.reason);
-      consumed += used;
-      if (decoder.done()) break;
-      // Everything after the head was body: read the rest over it, keeping the head.
-      const Read got = co_await read_more(options_.body_timeout, head.head_size);
-      if (got == Read::timed_out) co_return co_await refuse(408, "body not received in time");
-      if (got == Read::closed) co_return Outcome::close;
-      consumed = head.head_size;
-    }
-    // §11.3: a compressed request body is decoded, within the same limit.
-    if (const auto coding = request.header("content-encoding")) {
-      const auto encoding = codec::try_parse_encoding(*coding);
-      if (!encoding) co_return co_await refuse(415, "unsupported Content-Encoding");
-      int status = 0;
-      std::string reason;
-      try {
-        const std::string& raw = request.body();
-        request.mutable_body() = codec::decompress(
-            *encoding, std::as_bytes(std::span(raw.data(), raw.size())), max_body);
-      } catch (const Error& e) {
-        status = e.code() == errc::limit_exceeded ? 413 : 400;
-        reason = e.what();
-      }
-      if (status != 0) co_return co_await refuse(status, reason);
-    }
-  }
-
-  // 4. The handler, through the middleware.
+  // 3. The handler, through the middleware; the body is read when the handler is reached (or
+  // middleware asks for it), so an answer decided by the head costs no body in memory.
+  PendingBody body{head, max_body, head.head_size,
+                   has_body ? PendingBody::State::unread : PendingBody::State::read};
+  body_ = &body;
   Response response;
   std::exception_ptr failure;
   try {
@@ -338,9 +316,16 @@ Task<Server::Connection::Outcome> Server::Connection::serve_one() {
   } catch (...) {
     failure = std::current_exception();
   }
+  body_ = nullptr;
+  if (body.state == PendingBody::State::gone) co_return Outcome::close;
+  if (body.state == PendingBody::State::refused)
+    co_return co_await refuse(body.status, body.reason);
   if (failure) response = response_for_failure(failure, request);
+  // A body left unread (a 404, 405, a guard's refusal) is skipped when it is already here;
+  // otherwise the connection closes after the answer, reading and dropping what still comes.
+  const bool skip_body = body.state == PendingBody::State::unread && !skip_buffered_body(body);
 
-  // 5. The response. Pipelined requests already buffered are answered before flushing, so a
+  // 4. The response. Pipelined requests already buffered are answered before flushing, so a
   // batch of them goes out in one write.
   ++served_;
   const bool upgrading = response.status == 101 && response.upgrade && framing.upgrade;
@@ -360,7 +345,7 @@ Task<Server::Connection::Outcome> Server::Connection::serve_one() {
   co_await send_response(head, response, keep_alive || upgrading);
   if (upgrading) {
     co_await flush();
-    in_.consume(consumed);  // the protocol taking over reads what followed the request first
+    in_.consume(body.end);  // the protocol taking over reads what followed the request first
     release_workspace();
     // run() hands the connection over once this frame, with the request and the response in
     // it, is gone: an upgraded connection may stay open for days.
@@ -372,7 +357,7 @@ Task<Server::Connection::Outcome> Server::Connection::serve_one() {
     co_await linger();
     co_return Outcome::close;
   }
-  in_.consume(consumed);
+  in_.consume(body.end);
   if (!keep_alive) {
     co_await flush();
     co_await stream_.shutdown_write();
@@ -380,6 +365,80 @@ Task<Server::Connection::Outcome> Server::Connection::serve_one() {
   }
   if (in_.empty() || w.output.size() >= 64 * 1024) co_await flush();
   co_return Outcome::keep_going;
+}
+
+Task<void> Server::Connection::read_body(Request& request) {
+  if (body_ == nullptr) {
+    throw Error(errc::misuse, "a request's body can be read only until its handler returns");
+  }
+  PendingBody& body = *body_;
+  const Framing& framing = body.head.framing;
+  const std::size_t head_size = body.head.head_size;
+  try {
+    if (framing.expect_continue) {
+      ws_->output += "HTTP/1.1 100 Continue\r\n\r\n";
+      co_await flush();
+    }
+    Limits body_limits = options_.limits;
+    body_limits.max_body = body.max_body;
+    BodyDecoder decoder = framing.chunked
+                              ? BodyDecoder::chunked(body_limits)
+                              : BodyDecoder::fixed(*framing.content_length, body.max_body);
+    ParseError error;
+    std::size_t consumed = head_size;
+    for (;;) {
+      const std::size_t used =
+          decoder.feed(in_.buffered().substr(consumed), request.mutable_body(), error);
+      if (used == BodyDecoder::npos) refuse_body(body, error.status, std::string(error.reason));
+      consumed += used;
+      if (decoder.done()) break;
+      // Everything after the head was body: read the rest over it, keeping the head.
+      const Read got = co_await read_more(options_.body_timeout, head_size);
+      if (got == Read::timed_out) refuse_body(body, 408, "body not received in time");
+      if (got == Read::closed) {
+        throw Error(errc::unexpected_eof, "the client closed the connection in the body");
+      }
+      consumed = head_size;
+    }
+    body.end = consumed;
+  } catch (const HttpError&) {
+    throw;
+  } catch (const Error& e) {
+    // The client is gone (closed, reset): nobody to answer.
+    if (e.code() != errc::cancelled) body.state = PendingBody::State::gone;
+    throw;
+  }
+  // §11.3: a compressed request body is decoded, within the same limit.
+  if (const auto coding = request.header("content-encoding")) {
+    const auto encoding = codec::try_parse_encoding(*coding);
+    if (!encoding) refuse_body(body, 415, "unsupported Content-Encoding");
+    try {
+      const std::string& raw = request.body();
+      request.mutable_body() = codec::decompress(
+          *encoding, std::as_bytes(std::span(raw.data(), raw.size())), body.max_body);
+    } catch (const Error& e) {
+      refuse_body(body, e.code() == errc::limit_exceeded ? 413 : 400, e.what());
+    }
+  }
+  body.state = PendingBody::State::read;
+}
+
+void Server::Connection::refuse_body(PendingBody& body, int status, std::string reason) {
+  body.state = PendingBody::State::refused;
+  body.status = status;
+  body.reason = std::move(reason);
+  throw HttpError(status, body.reason);
+}
+
+bool Server::Connection::skip_buffered_body(PendingBody& body) const noexcept {
+  const Framing& framing = body.head.framing;
+  const std::size_t head_size = body.head.head_size;
+  if (framing.chunked || !framing.content_length ||
+      in_.buffered().size() - head_size < *framing.content_length) {
+    return false;
+  }
+  body.end = head_size + static_cast<std::size_t>(*framing.content_length);
+  return true;
 }
 
 Task<void> Server::Connection::send_response(const RequestHead& head, Response& response,

@@ -52,6 +52,12 @@ def free_port(kind=socket.SOCK_STREAM):
         return s.getsockname()[1]
 
 
+def rss_bytes(pid):
+    """The resident set of a process, in bytes (VmRSS of /proc/PID/status)."""
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+
+
 def wait_tcp(port, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

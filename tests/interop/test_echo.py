@@ -2,8 +2,8 @@
 import socket
 import threading
 
-from conftest import (EXAMPLES, MEMORY_FACTOR, PYTHON, TUTORIAL, WIREKIT, free_port, run,
-                      wait_tcp)
+from conftest import (EXAMPLES, MEMORY_FACTOR, PYTHON, TUTORIAL, WIREKIT, free_port, rss_bytes,
+                      run, wait_tcp)
 
 
 def echo_of(s, message):
@@ -85,11 +85,6 @@ def test_half_close_gets_the_whole_echo_from_wirekit(spawn):
                   "--half-close"])
     assert result.returncode == 0, result.stderr
     assert result.stdout == "all of it\n"
-
-
-def rss_bytes(pid):
-    with open(f"/proc/{pid}/status") as status:
-        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
 
 
 def test_a_connection_that_carried_64k_holds_no_buffer_once_idle(spawn):

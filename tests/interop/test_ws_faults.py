@@ -17,7 +17,7 @@ import zlib
 
 import pytest
 
-from conftest import MEMORY_FACTOR, PYTHON, WIREKIT, require_module
+from conftest import MEMORY_FACTOR, PYTHON, WIREKIT, require_module, rss_bytes
 from test_chat import expected, start_chat
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -181,15 +181,6 @@ class RawClient(asyncio.Protocol):
         self.transport.write(client_frame(opcode, payload))
 
 
-def rss(pid):
-    """The resident set of a process, in bytes (VmRSS of /proc/PID/status)."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError(f"no VmRSS for {pid}")
-
-
 def tcp_state(local_port, remote_port):
     """The kernel's state of the IPv4 TCP socket local_port -> remote_port on loopback:
     "ESTABLISHED", "CLOSE_WAIT" (the peer sent FIN), ... or None once it is gone (reset)."""
@@ -232,7 +223,7 @@ def test_9000_idle_connections_stay_open_answering_pings_and_still_echo(spawn, e
     assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= CONNECTIONS + 1000, \
         "this test needs 10,000 descriptors (RLIMIT_NOFILE)"
     server, port = start_echo(spawn, "--ping-interval", "1", "--ping-timeout", "5")
-    before = rss(server.proc.pid)
+    before = rss_bytes(server.proc.pid)
 
     async def idle():
         loop = asyncio.get_running_loop()
@@ -253,7 +244,7 @@ def test_9000_idle_connections_stay_open_answering_pings_and_still_echo(spawn, e
             while time.monotonic() < deadline and min(c.pings for c in clients) < 2:
                 await asyncio.sleep(0.25)
             await asyncio.sleep(1)
-            during = rss(server.proc.pid)
+            during = rss_bytes(server.proc.pid)
             pinged = sorted(c.pings for c in clients)
             gone = [i for i, c in enumerate(clients) if c.lost or c.close_code is not None]
             # A message still echoes, text and binary, on a sample of them.

@@ -129,9 +129,21 @@ class Headers {
 // Adds `token` to the comma-separated list field `name` (Vary...) unless it is there already.
 void add_to_list(Headers& headers, std::string_view name, std::string_view token);
 
+// Where a request's body still is while the request is being answered: the server's connection.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // Reads the whole body into request.mutable_body(), its Content-Encoding undone. Throws
+  // HttpError (400, 408, 413, 415) for a body the server does not accept, and
+  // Error(errc::unexpected_eof) when the client goes away before sending all of it.
+  virtual Task<void> read_body(Request& request) = 0;
+};
+
 class Request {
  public:
-  Request(const RequestHead& head, const net::SocketAddress& peer);
+  // `body`: where the body is read from when it is needed (see read_body); without one, the
+  // body is what mutable_body() holds.
+  Request(const RequestHead& head, const net::SocketAddress& peer, BodySource* body = nullptr);
 
   std::string_view method() const noexcept { return head_->method; }
   std::string_view target() const noexcept { return head_->target; }
@@ -148,7 +160,13 @@ class Request {
   bool keep_alive() const noexcept { return head_->framing.keep_alive; }
   const net::SocketAddress& peer() const noexcept { return *peer_; }
 
-  // The body, with its Content-Encoding (gzip, br, zstd, deflate) already undone.
+  // The server reads a body only once the request reaches the handler of its route (the router
+  // awaits read_body() before calling it), so that an answer given from the head alone — a
+  // 404 or 405, a guard's 401, 403 or 429 — never holds the body in memory. Middleware that
+  // needs the body before the handler awaits read_body() itself; reading twice reads once.
+  Task<void> read_body();
+  // The body, with its Content-Encoding (gzip, br, zstd, deflate) already undone; empty until
+  // read_body() has finished.
   const std::string& body() const noexcept { return body_; }
   std::string& mutable_body() noexcept { return body_; }
   // The body parsed as JSON; throws Error(errc::protocol_error) naming the problem.
@@ -167,6 +185,7 @@ class Request {
  private:
   const RequestHead* head_;
   const net::SocketAddress* peer_;
+  BodySource* body_source_;  // null once the body is read, or when there was none to read
   std::string_view path_;
   std::string_view query_;
   std::string body_;

@@ -8,7 +8,8 @@
 // order of registration. Paths deeper than 64 segments match no route. A path no route matches gets
 // 404; a path some route matches with other methods gets 405 with Allow. HEAD is served by GET
 // routes (without the body); OPTIONS on a known path answers 204 with Allow unless a route takes
-// it.
+// it. handle() reads the request's body (Request::read_body) just before calling the route's
+// handler, never for an answer it gives itself.
 //
 // Thread-safety: add routes before serving. A serving Server only reads its router, from every
 // loop at once, so one handler may run on several threads concurrently: what it captures by

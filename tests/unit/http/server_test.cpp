@@ -508,6 +508,106 @@ TEST(HttpServer, ABodyOverTheServerLimitIs413) {
   });
 }
 
+// ---- bodies read only when a handler needs them ---------------------------------------------
+
+// A guard that answers from the head: no Authorization, no entry.
+Middleware require_authorization() {
+  return [](Request& request, const Handler& next) -> Task<Response> {
+    if (!request.header("authorization")) co_return Response::error(401);
+    co_return co_await next(request);
+  };
+}
+
+TEST(HttpServer, AGuardsRefusalIsAnsweredWithoutReadingTheBody) {
+  Server server{app()};
+  server.use(require_authorization());
+  talk_to(server, [](Client& c) -> Task<void> {
+    // Only the head of a 100 kB body is sent: the 401 must not wait for the body.
+    co_await c.send(request_text("POST", "/echo", "Content-Length: 100000\r\n"));
+    const WireResponse r = co_await c.next(false, 2s);
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(r.header("Connection"), "close");
+  });
+}
+
+TEST(HttpServer, ARequestRefusedFromItsHeadGetsNo100Continue) {
+  Server server{app()};
+  server.use(require_authorization());
+  talk_to(server, [](Client& c) -> Task<void> {
+    co_await c.send(request_text("POST", "/echo", "Content-Length: 9\r\nExpect: 100-continue\r\n"));
+    EXPECT_EQ((co_await c.next(false, 2s)).status, 401);
+  });
+}
+
+TEST(HttpServer, AGuardLetsTheRequestThroughAndTheHandlerGetsTheBody) {
+  Server server{app()};
+  server.use(require_authorization());
+  talk_to(server, [](Client& c) -> Task<void> {
+    co_await c.send(post("/echo", "let me in", "Authorization: Bearer x\r\n"));
+    EXPECT_EQ((co_await c.next()).body, "let me in");
+  });
+}
+
+TEST(HttpServer, MiddlewareThatReadsTheBodyFirstSeesItAndSoDoesTheHandler) {
+  Server server{app()};
+  server.use([](Request& request, const Handler& next) -> Task<Response> {
+    co_await request.read_body();
+    request.set_attribute("length", std::to_string(request.body().size()));
+    Response r = co_await next(request);
+    r.headers.set("X-Body-Length", *request.attribute("length"));
+    co_return r;
+  });
+  talk_to(server, [](Client& c) -> Task<void> {
+    co_await c.send(request_text("POST", "/echo", "Transfer-Encoding: chunked\r\n") +
+                    "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+    const WireResponse r = co_await c.next();
+    EXPECT_EQ(r.body, "hello world");
+    EXPECT_EQ(r.header("X-Body-Length"), "11");
+  });
+}
+
+TEST(HttpServer, ABodyRefusedWhileMiddlewareReadsItIsAnsweredWithItsStatus) {
+  Server server{app()};
+  server.use([](Request& request, const Handler& next) -> Task<Response> {
+    try {
+      co_await request.read_body();
+    } catch (const HttpError&) {
+      co_return Response::text("the middleware swallowed the error");
+    }
+    co_return co_await next(request);
+  });
+  talk_to(server, [](Client& c) -> Task<void> {
+    co_await c.send(request_text("POST", "/small", "Transfer-Encoding: chunked\r\n") +
+                    "11\r\nseventeen bytes!!\r\n0\r\n\r\n");
+    // Over the route's limit: the body is refused, whatever the middleware answers instead.
+    const WireResponse r = co_await c.next();
+    EXPECT_EQ(r.status, 413);
+    EXPECT_EQ(co_await c.rest(), "");
+  });
+}
+
+TEST(HttpServer, AnUnreadBodyThatHasArrivedIsSkippedAndTheConnectionGoesOn) {
+  Server server{app()};
+  talk_to(server, [](Client& c) -> Task<void> {
+    co_await c.send(post("/nowhere", "a body nobody reads") + request_text("GET", "/"));
+    const WireResponse refused = co_await c.next();
+    EXPECT_EQ(refused.status, 404);
+    EXPECT_FALSE(refused.header("Connection").has_value());
+    EXPECT_EQ((co_await c.next()).body, "hello world");
+  });
+}
+
+TEST(HttpServer, AnUnreadBodyStillToComeClosesTheConnectionAfterTheAnswer) {
+  Server server{app()};
+  talk_to(server, [](Client& c) -> Task<void> {
+    co_await c.send(request_text("POST", "/", "Content-Length: 100000\r\n") + "the start");
+    const WireResponse r = co_await c.next(false, 2s);
+    EXPECT_EQ(r.status, 405);
+    EXPECT_EQ(r.header("Connection"), "close");
+    EXPECT_EQ(co_await c.rest(), "");
+  });
+}
+
 // ---- malformed requests ---------------------------------------------------------------------
 
 struct Malformed {

@@ -2,10 +2,14 @@
 # The benchmark runner: wirekit against its peers, in one run on this machine, with the peer
 # harnesses of ../shared/peers (never modified). Prints each figure and the ratios.
 #
-#   bench/run.sh [echo] [http] [tokens] [client] [conns] [tls] [capture] [ws]   (default: every benchmark)
+#   bench/run.sh [echo] [http] [tokens] [client] [conns] [tls] [capture] [ws] [slow]   (default: every benchmark)
 #   env: ROUNDS=5  rounds; each round runs every peer once, alternating, so that drift of a
 #                  shared, noisy machine hits every peer alike; medians are reported
 #        PEERS_DIR=../shared/peers   WIREKIT=build/release/apps/wirekit/wirekit
+#        slow: SLOW_ROUNDS=1 rounds of the slow-client soak (about 11 minutes each; the scans,
+#              4 more minutes, in the first only); SLOW_ONLY=REGEX its lines (slowloris slowbody
+#              slowread range tls_idle tls_half_hello tls_renegotiation tls_sni_256 tls_sni_64k
+#              tls_legacy tls_scan_ecdsa tls_scan_rsa); SLOW_SCANS=0 skips testssl and sslscan
 #        ws: UWS_BROADCAST_CMD='/path/chat_broadcast {PORT}' adds uWebSockets to the broadcast;
 #            WS_CONNS=500 WS_SECONDS=5 WS_IDLE=9000 (connections, seconds, idle connections);
 #            WS_BIN=DIR takes ws_load, ws_echo_lws and ws_echo_beast from DIR
@@ -418,8 +422,29 @@ bench_ws() {
   /usr/bin/python3 "$ROOT/bench/summarize_ws.py" "$raw"
 }
 
+bench_slow() {
+  # Slow and abusive clients (hardening issue, items 10 and 11), wirekit http serve --threads 1
+  # against nginx (1 worker), each line on fresh servers (CPU 0) with attacks and the normal
+  # client on CPU 1: slowhttptest (slowloris, slow body, slow read, range; 1,000 connections),
+  # abandoned TLS handshakes, renegotiation, oversize SNI, TLS 1.0/1.1-only clients, and
+  # testssl.sh and sslscan (bench/slow_clients.py says how each is measured).
+  local raw=$OUT/slow.raw round scans
+  : >"$raw"
+  : >"$OUT/slow.commands"
+  rm -f "$OUT/slow_scans.json"
+  for round in $(seq 1 "${SLOW_ROUNDS:-1}"); do
+    scans=()
+    [[ $round == 1 && ${SLOW_SCANS:-1} == 1 ]] && scans=(--scans)
+    /usr/bin/python3 "$ROOT/bench/slow_clients.py" --wirekit "$WIREKIT" --out "$OUT" \
+      --round "$round" --only "${SLOW_ONLY:-}" "${scans[@]}" >>"$raw"
+    echo "slow: round $round/${SLOW_ROUNDS:-1} done" >&2
+  done
+  sort -u "$OUT/slow.commands" | sed 's/^/# /'
+  /usr/bin/python3 "$ROOT/bench/summarize_slow.py" "$raw" "$OUT/slow_scans.json"
+}
+
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(echo http tokens client conns tls capture ws)
+[[ ${#targets[@]} -eq 0 ]] && targets=(echo http tokens client conns tls capture ws slow)
 for t in "${targets[@]}"; do
   case $t in
     echo) bench_echo ;;
@@ -430,6 +455,7 @@ for t in "${targets[@]}"; do
     tls) bench_tls ;;
     capture) bench_capture ;;
     ws) bench_ws ;;
-    *) echo "bench: unknown benchmark '$t' (known: echo, http, tokens, client, conns, tls, capture, ws)" >&2; exit 2 ;;
+    slow) bench_slow ;;
+    *) echo "bench: unknown benchmark '$t' (known: echo, http, tokens, client, conns, tls, capture, ws, slow)" >&2; exit 2 ;;
   esac
 done

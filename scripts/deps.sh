@@ -30,7 +30,8 @@ test_pkgs=(
   python3-autobahn   # §10: a second WebSocket peer (client and server), deflate offers of every kind
   chromium           # §10: the chat page in a real browser (tests/interop/test_chat_browser.py)
 )
-bench_pkgs=(wrk socat time bc gcc nginx python3-aiohttp python3-cryptography python3-jwt openssl libwebsockets-dev libboost-dev python3-websockets)
+bench_pkgs=(wrk socat time bc gcc nginx python3-aiohttp python3-cryptography python3-jwt openssl libwebsockets-dev libboost-dev python3-websockets
+            slowhttptest testssl.sh sslscan)   # the slow-client soak (bench/run.sh slow)
 
 wanted=("${build_pkgs[@]}" "${test_pkgs[@]}")
 [[ "${1:-}" == bench ]] && wanted+=("${bench_pkgs[@]}")
